@@ -1,0 +1,96 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Each first-party plugin is a dynamic library product built from one folder
+// under Plugins/. They reach the host only through the C ABI in sdk/include.
+let pluginLinkerSettings: [LinkerSetting] = [
+    // Export only the entry symbol (see sdk/plugin-exports.map).
+    .unsafeFlags(["-Xlinker", "--version-script=sdk/plugin-exports.map"]),
+]
+
+func plugin(_ name: String, product: String, dependencies: [Target.Dependency] = []) -> Target {
+    .target(
+        name: name,
+        dependencies: ["SluiceSDK"] + dependencies,
+        path: "Plugins/\(name)",
+        linkerSettings: pluginLinkerSettings
+    )
+}
+
+let plugins: [(target: String, product: String, deps: [Target.Dependency])] = [
+    ("SequenceSource", "SluiceSequenceSource", []),
+    ("NetcatSource", "SluiceNetcatSource", []),
+    ("LoggerSink", "SluiceLoggerSink", []),
+    ("NullSink", "SluiceNullSink", []),
+    ("FlumeInterceptors", "SluiceFlumeInterceptors", ["CPCRE2"]),
+]
+
+let package = Package(
+    name: "sluice",
+    products: [
+        .executable(name: "sluice", targets: ["sluice"]),
+        .library(name: "SluiceSDK", targets: ["SluiceSDK"]),
+    ] + plugins.map { .library(name: $0.product, type: .dynamic, targets: [$0.target]) },
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+    ],
+    targets: [
+        // The C ABI: header only.
+        .target(name: "SluiceABI", path: "sdk/include", publicHeadersPath: "."),
+        // The Swift SDK plugin authors build against.
+        .target(name: "SluiceSDK", dependencies: ["SluiceABI"], path: "sdk/swift"),
+
+        // Host: config parsing and validation, no I/O beyond reading the file.
+        .target(name: "SluiceConfig", path: "Sources/SluiceConfig"),
+        // Host: plugin loading, channels, transactions, runners, metrics.
+        .target(
+            name: "SluiceRuntime",
+            dependencies: [
+                "SluiceABI", "SluiceConfig",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Sources/SluiceRuntime"
+        ),
+        // Host: metrics over HTTP (JSON as Flume's monitoring.type=http, Prometheus text).
+        .target(
+            name: "SluiceMonitoring",
+            dependencies: [
+                "SluiceRuntime",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Sources/SluiceMonitoring"
+        ),
+        .executableTarget(
+            name: "sluice",
+            dependencies: [
+                "SluiceRuntime", "SluiceConfig", "SluiceMonitoring",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/sluice"
+        ),
+
+        .systemLibrary(name: "CPCRE2", path: "Plugins/CPCRE2", pkgConfig: "libpcre2-8",
+                       providers: [.apt(["libpcre2-dev"])]),
+
+        .testTarget(
+            name: "SluiceConfigTests",
+            dependencies: ["SluiceConfig"],
+            path: "Tests/SluiceConfigTests"
+        ),
+        .testTarget(
+            name: "SluiceTests",
+            dependencies: ["SluiceConfig", "SluiceRuntime", "SluiceABI"],
+            path: "Tests/SluiceTests"
+        ),
+    ] + plugins.map { plugin($0.target, product: $0.product, dependencies: $0.deps) },
+    swiftLanguageModes: [.v5]
+)
