@@ -1,0 +1,90 @@
+import Logging
+import SluiceABI
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The host's side of one component instance: what `sluice_component *`
+/// points at. Holds the component's name, counters, logger, and the plumbing
+/// its host calls need (a source's channel processor, a sink's channel and
+/// open transaction).
+public final class ComponentHandle: @unchecked Sendable {
+    public let name: String
+    public let kind: ComponentKind
+    public let metrics: CounterGroup
+    let logger: Logger
+    let nameC: UnsafeMutablePointer<CChar>
+    let agentC: UnsafeMutablePointer<CChar>
+    private let stopping = Atomic<Bool>(false)
+
+    // Source plumbing.
+    var processor: ChannelProcessor?
+
+    // Sink plumbing: used only from the sink's runner thread.
+    var channel: Channel?
+    var txn: TakeTransaction?
+    var lastTakeWasEmpty = false
+    private(set) lazy var drainAttempt = metrics.counter("EventDrainAttemptCount")
+    private(set) lazy var drainSuccess = metrics.counter("EventDrainSuccessCount")
+    private(set) lazy var batchEmpty = metrics.counter("BatchEmptyCount")
+    private(set) lazy var batchUnderflow = metrics.counter("BatchUnderflowCount")
+    private(set) lazy var batchComplete = metrics.counter("BatchCompleteCount")
+    private(set) lazy var channelReadFail = metrics.counter("ChannelReadFail")
+
+    init(name: String, agent: String, kind: ComponentKind, metrics: CounterGroup) {
+        self.name = name
+        self.kind = kind
+        self.metrics = metrics
+        var l = Logger(label: "sluice")
+        l[metadataKey: "component"] = "\(name)"
+        logger = l
+        nameC = strdup(name)
+        agentC = strdup(agent)
+    }
+
+    deinit {
+        free(nameC)
+        free(agentC)
+    }
+
+    var opaque: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
+
+    @inline(__always)
+    static func from(_ p: OpaquePointer?) -> ComponentHandle {
+        Unmanaged<ComponentHandle>.fromOpaque(UnsafeRawPointer(p!)).takeUnretainedValue()
+    }
+
+    var isStopping: Bool { stopping.load(ordering: .acquiring) }
+    func markStopping() { stopping.store(true, ordering: .releasing) }
+
+    // MARK: Sink transactions
+
+    func take(max: Int, waitNanos: UInt64) throws -> UnsafePointer<sluice_batch> {
+        guard let channel else { throw ChannelError(description: "\(name) is not a sink") }
+        let t: TakeTransaction
+        if let existing = txn { t = existing } else {
+            t = TakeTransaction(capacity: channel.transactionCapacity)
+            txn = t
+        }
+        let got = channel.take(into: t, max: max, waitNanos: waitNanos)
+        drainAttempt.add(Int64(got))
+        if got == 0 { batchEmpty.add(1) } else if got < max { batchUnderflow.add(1) } else { batchComplete.add(1) }
+        lastTakeWasEmpty = got == 0
+        return UnsafePointer(t.view)
+    }
+
+    func commit() {
+        guard let channel, let t = txn else { return }
+        let n = t.count
+        channel.commitTake(t)
+        drainSuccess.add(Int64(n))
+    }
+
+    func rollback() {
+        guard let channel, let t = txn else { return }
+        channel.rollbackTake(t)
+    }
+
+    var hasOpenTransaction: Bool { txn?.isOpen ?? false }
+}
