@@ -5,13 +5,13 @@ import PackageDescription
 // under Plugins/. They reach the host only through the C ABI in sdk/include.
 let pluginLinkerSettings: [LinkerSetting] = [
     // Export only the entry symbol (see sdk/plugin-exports.map).
-    .unsafeFlags(["-Xlinker", "--version-script=sdk/plugin-exports.map"]),
+    .unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/sdk/plugin-exports.map"]),
 ]
 
 func plugin(_ name: String, product: String, dependencies: [Target.Dependency] = []) -> Target {
     .target(
         name: name,
-        dependencies: ["SluiceSDK"] + dependencies,
+        dependencies: [.product(name: "SluiceSDK", package: "sdk")] + dependencies,
         path: "Plugins/\(name)",
         linkerSettings: pluginLinkerSettings
     )
@@ -29,9 +29,9 @@ let package = Package(
     name: "sluice",
     products: [
         .executable(name: "sluice", targets: ["sluice"]),
-        .library(name: "SluiceSDK", targets: ["SluiceSDK"]),
     ] + plugins.map { .library(name: $0.product, type: .dynamic, targets: [$0.target]) },
     dependencies: [
+        .package(name: "sdk", path: "sdk"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
@@ -39,18 +39,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
     ],
     targets: [
-        // The C ABI: header only.
-        .target(name: "SluiceABI", path: "sdk/include", publicHeadersPath: "."),
-        // The Swift SDK plugin authors build against.
-        .target(name: "SluiceSDK", dependencies: ["SluiceABI"], path: "sdk/swift"),
-
         // Host: config parsing and validation, no I/O beyond reading the file.
         .target(name: "SluiceConfig", path: "Sources/SluiceConfig"),
         // Host: plugin loading, channels, transactions, runners, metrics.
         .target(
             name: "SluiceRuntime",
             dependencies: [
-                "SluiceABI", "SluiceConfig",
+                .product(name: "SluiceABI", package: "sdk"), "SluiceConfig",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -88,7 +83,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceTests",
-            dependencies: ["SluiceConfig", "SluiceRuntime", "SluiceABI"],
+            dependencies: ["SluiceConfig", "SluiceRuntime", .product(name: "SluiceABI", package: "sdk")],
             path: "Tests/SluiceTests"
         ),
     ] + plugins.map { plugin($0.target, product: $0.product, dependencies: $0.deps) },

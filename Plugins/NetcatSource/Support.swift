@@ -1,0 +1,72 @@
+import SluiceSDK
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A value guarded by a pthread mutex.
+final class Locked<T>: @unchecked Sendable {
+    private var value: T
+    private var mutex = pthread_mutex_t()
+
+    init(_ value: T) {
+        self.value = value
+        pthread_mutex_init(&mutex, nil)
+    }
+
+    func withLock<R>(_ body: (inout T) -> R) -> R {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return body(&value)
+    }
+}
+
+/// A joinable pthread.
+final class Thread: @unchecked Sendable {
+    private var tid = pthread_t()
+    private final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
+
+    init(_ body: @escaping () -> Void) {
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        pthread_create(&tid, nil, { arg in
+            Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue().body()
+            return nil
+        }, box)
+    }
+
+    func join() { pthread_join(tid, nil) }
+    func detach() { pthread_detach(tid) }
+}
+
+/// A listening IPv4 TCP socket on host:port.
+func listenTCP(host: String, port: Int) throws -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw SluiceError.io("socket: \(String(cString: strerror(errno)))") }
+    var one: Int32 = 1
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = in_port_t(UInt16(port).bigEndian)
+    let h = host == "localhost" ? "127.0.0.1" : host
+    guard inet_pton(AF_INET, h, &addr.sin_addr) == 1 else {
+        close(fd)
+        throw SluiceError.config("bind: '\(host)' is not an IPv4 address")
+    }
+    let rc = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard rc == 0, listen(fd, 64) == 0 else {
+        let e = String(cString: strerror(errno))
+        close(fd)
+        throw SluiceError.io("cannot listen on \(host):\(port): \(e)")
+    }
+    return fd
+}
+
+func boundPort(_ fd: Int32) -> Int {
+    var addr = sockaddr_in()
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+    }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
