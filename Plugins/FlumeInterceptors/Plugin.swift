@@ -82,11 +82,66 @@ func writeDecimal(_ value: Int64, to out: UnsafeMutablePointer<UInt8>) -> Int {
     }
 }
 
-/// Appends `value` in decimal to `bytes`.
-func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
-    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { tmp in
-        guard let base = tmp.baseAddress else { return }
-        let n = writeDecimal(value, to: base)
-        bytes.append(contentsOf: UnsafeBufferPointer(start: base, count: n))
+/// A growable byte buffer for building header values and bodies without
+/// Swift's per-access bookkeeping. An interceptor keeps one in a stored
+/// property and copies it into a local for the length of a batch (copying
+/// copies the pointer, not the bytes), storing it back afterwards: the hot
+/// loop touches only a local value, and the memory is reused from batch to
+/// batch. Memory is allocated on first use and released by `free()`.
+struct ByteBuilder {
+    private(set) var base: UnsafeMutablePointer<UInt8>? = nil
+    private(set) var capacity = 0
+    private(set) var count = 0
+
+    init() {}
+
+    /// Releases the memory; the builder must not be used afterwards.
+    func free() { base?.deallocate() }
+
+    @inline(__always)
+    mutating func reset() { count = 0 }
+
+    @inline(__always)
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let src = bytes.baseAddress, bytes.count > 0 else { return }
+        reserve(bytes.count)
+        guard let base else { return }
+        (base + count).update(from: src.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        count += bytes.count
+    }
+
+    @inline(__always)
+    mutating func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { append($0) }
+    }
+
+    @inline(__always)
+    mutating func appendDecimal(_ value: Int64) {
+        reserve(20)
+        guard let base else { return }
+        count += writeDecimal(value, to: base + count)
+    }
+
+    /// Bytes `range` of what was built (valid until the next append).
+    @inline(__always)
+    func bytes(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: base.map { $0 + range.lowerBound }, count: range.count)
+    }
+
+    /// Everything built so far (valid until the next append).
+    var all: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    @inline(__always)
+    private mutating func reserve(_ extra: Int) {
+        if count + extra <= capacity { return }
+        var newCapacity = max(capacity * 2, 256)
+        while newCapacity < count + extra { newCapacity *= 2 }
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        if let base {
+            grown.initialize(from: base, count: count)
+            base.deallocate()
+        }
+        base = grown
+        capacity = newCapacity
     }
 }

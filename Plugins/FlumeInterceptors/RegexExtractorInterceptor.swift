@@ -21,25 +21,21 @@ final class RegexExtractorInterceptor: Interceptor {
                   "Per serializer: .name (header, required), .type (DEFAULT or MILLIS / class name), .pattern (date pattern for MILLIS)"),
     ]
 
-    private enum Conversion {
-        case passThrough
-        case millis(DatePattern)
-    }
-
-    private struct Serializer {
-        let header: [UInt8]
-        let conversion: Conversion
-    }
-
     private let context: ComponentContext
     private let regex: PCRE2Regex
-    private let serializers: [Serializer]
+    /// Group i+1 goes to header keys[keyRanges[i]], converted by
+    /// conversions[i] (nil: the bytes as they are).
+    private let keys: [UInt8]
+    private let keyRanges: [Range<Int>]
+    private let conversions: [DatePattern?]
     /// Groups that have a serializer: min(capture groups, serializers).
     private let usedGroups: Int
     /// Header values of the current event, copied out of the body before any
     /// header is set (setting one may move the event's bytes).
-    private var scratch: [UInt8] = []
-    private var spans: [(serializer: Int, start: Int, end: Int)] = []
+    private var values = ByteBuilder()
+    /// Per used group: start and end of its value in `values`, start -1
+    /// when the group sets nothing for the current event.
+    private let spans: UnsafeMutablePointer<Int>
 
     init(context: ComponentContext, properties: Properties) throws {
         self.context = context
@@ -47,25 +43,27 @@ final class RegexExtractorInterceptor: Interceptor {
         let names = properties.list("serializers")
         if names.isEmpty { throw SluiceError.config("missing required property 'serializers'") }
         let all = properties.subset("serializers")
-        serializers = try names.map { name in
+        var keys: [UInt8] = []
+        var keyRanges: [Range<Int>] = []
+        var conversions: [DatePattern?] = []
+        for name in names {
             let sub = all.subset(name)
             let prefix = "serializers.\(name)."
             guard let header = sub["name"], !header.isEmpty else {
                 throw SluiceError.config("missing required property '\(prefix)name'")
             }
             let type = sub.string("type", default: "DEFAULT").trimmingCharacters(in: " \t")
-            let conversion: Conversion
             switch type {
             case _ where type.uppercased() == "DEFAULT",
                  "org.apache.flume.interceptor.RegexExtractorInterceptorPassThroughSerializer":
-                conversion = .passThrough
+                conversions.append(nil)
             case _ where type.uppercased() == "MILLIS",
                  "org.apache.flume.interceptor.RegexExtractorInterceptorMillisSerializer":
                 guard let pattern = sub["pattern"], !pattern.isEmpty else {
                     throw SluiceError.config("missing required property '\(prefix)pattern' (date pattern for type \(type))")
                 }
                 do {
-                    conversion = .millis(try DatePattern(pattern))
+                    conversions.append(try DatePattern(pattern))
                 } catch let e as DatePattern.PatternError {
                     throw SluiceError.config("property '\(prefix)pattern': \(e.message) in '\(pattern)'")
                 }
@@ -73,49 +71,69 @@ final class RegexExtractorInterceptor: Interceptor {
                 throw SluiceError.config("property '\(prefix)type': unsupported serializer '\(type)' "
                     + "(use DEFAULT or MILLIS / org.apache.flume.interceptor.RegexExtractorInterceptorMillisSerializer)")
             }
-            return Serializer(header: Array(header.utf8), conversion: conversion)
+            let start = keys.count
+            keys.append(contentsOf: header.utf8)
+            keyRanges.append(start..<keys.count)
         }
-        usedGroups = min(regex.captureCount, serializers.count)
-        if serializers.count > regex.captureCount {
+        self.keys = keys
+        self.keyRanges = keyRanges
+        self.conversions = conversions
+        usedGroups = min(regex.captureCount, names.count)
+        spans = UnsafeMutablePointer<Int>.allocate(capacity: max(2 * usedGroups, 1))
+        if names.count > regex.captureCount {
             context.log(.warn, "regex '\(regex.pattern)' has \(regex.captureCount) capture group(s) but "
-                + "\(serializers.count) serializers are listed; the extra serializers are never used")
+                + "\(names.count) serializers are listed; the extra serializers are never used")
         }
+    }
+
+    deinit {
+        values.free()
+        spans.deallocate()
     }
 
     func intercept(_ batch: MutableBatch) throws {
         let count = batch.count
         if count == 0 || usedGroups == 0 { return }
-        for i in 0..<count {
-            let body = batch[i].body
-            let rc = regex.match(body)
-            if rc < 0 {
-                if rc != PCRE2_ERROR_NOMATCH { regex.noteError(rc, context: context) }
-                continue
-            }
-            scratch.removeAll(keepingCapacity: true)
-            spans.removeAll(keepingCapacity: true)
-            for g in 0..<usedGroups {
-                guard let r = regex.range(ofGroup: g + 1), r.upperBound <= body.count else { continue }
-                let value = UnsafeRawBufferPointer(rebasing: body[r])
-                let start = scratch.count
-                switch serializers[g].conversion {
-                case .passThrough:
-                    scratch.append(contentsOf: value)
-                case .millis(let pattern):
-                    guard let ms = pattern.parseMillis(value) else { continue }
-                    appendDecimal(ms, to: &scratch)
+        let regex = self.regex
+        let groups = usedGroups
+        let spans = self.spans
+        var out = values
+        defer { values = out }
+        keys.withUnsafeBufferPointer { keys in
+        keyRanges.withUnsafeBufferPointer { keyRanges in
+        conversions.withUnsafeBufferPointer { conversions in
+            for i in 0..<count {
+                let body = batch[i].body
+                let rc = regex.match(body)
+                if rc < 0 {
+                    if rc != PCRE2_ERROR_NOMATCH { regex.noteError(rc, context: context) }
+                    continue
                 }
-                spans.append((g, start, scratch.count))
-            }
-            if spans.isEmpty { continue }
-            scratch.withUnsafeBytes { values in
-                for span in spans {
-                    serializers[span.serializer].header.withUnsafeBufferPointer { key in
-                        batch.setHeader(i, key: key,
-                                        value: UnsafeRawBufferPointer(rebasing: values[span.start..<span.end]))
+                out.reset()
+                var any = false
+                for g in 0..<groups {
+                    spans[2 * g] = -1
+                    guard let r = regex.range(ofGroup: g + 1), r.upperBound <= body.count else { continue }
+                    let value = UnsafeRawBufferPointer(rebasing: body[r])
+                    let start = out.count
+                    if let pattern = conversions[g] {
+                        guard let ms = pattern.parseMillis(value) else { continue }
+                        out.appendDecimal(ms)
+                    } else {
+                        out.append(value)
                     }
+                    spans[2 * g] = start
+                    spans[2 * g + 1] = out.count
+                    any = true
+                }
+                if !any { continue }
+                for g in 0..<groups where spans[2 * g] >= 0 {
+                    batch.setHeader(i, key: UnsafeBufferPointer(rebasing: keys[keyRanges[g]]),
+                                    value: out.bytes(spans[2 * g]..<spans[2 * g + 1]))
                 }
             }
+        }
+        }
         }
     }
 }
@@ -150,7 +168,7 @@ private extension String {
 /// Other non-letters are literal. Literals and names match without regard to
 /// case, as in Joda. The whole value must be consumed. Missing fields default
 /// to 1970-01-01T00:00:00.000; the zone is UTC unless an offset was parsed.
-struct DatePattern {
+final class DatePattern {
     struct PatternError: Error { let message: String }
 
     enum Field {

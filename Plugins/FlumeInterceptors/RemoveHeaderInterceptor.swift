@@ -22,9 +22,6 @@ final class RemoveHeaderInterceptor: Interceptor {
     private let fromList: [String]
     private let fromListBytes: [[UInt8]]
     private let matching: PCRE2Regex?
-    /// Names found by a header scan, removed after the scan (removing moves
-    /// the event's header storage, so it cannot happen mid-scan).
-    private var doomed: [String] = []
 
     init(context: ComponentContext, properties: Properties) throws {
         self.context = context
@@ -46,6 +43,10 @@ final class RemoveHeaderInterceptor: Interceptor {
     func intercept(_ batch: MutableBatch) throws {
         let count = batch.count
         if count == 0 { return }
+        let context = self.context
+        // Names found by a header scan, removed after the scan (removing
+        // moves the event's header storage, so it cannot happen mid-scan).
+        var doomed: [String] = []
         for i in 0..<count {
             if let withName { batch.removeHeader(i, withName) }
             guard let matching else {
@@ -56,7 +57,7 @@ final class RemoveHeaderInterceptor: Interceptor {
             doomed.removeAll(keepingCapacity: true)
             let event = batch[i]
             if let raw = rawEventView(event) {
-                if let headers = raw.headers {
+                if raw.header_count > 0, let headers = raw.headers {
                     for j in 0..<Int(raw.header_count) {
                         let k = headers[j].key
                         let name = UnsafeRawBufferPointer(start: k.ptr, count: k.len)
@@ -68,9 +69,9 @@ final class RemoveHeaderInterceptor: Interceptor {
             } else {
                 // The SDK's Event changed shape: fall back to its copying API.
                 for (name, _) in event.headers {
-                    var bytes = Array(name.utf8)
-                    let hit = bytes.withUnsafeMutableBytes { b in
-                        isListed(UnsafeRawBufferPointer(b)) || matching.matches(UnsafeRawBufferPointer(b), context: context)
+                    let bytes = Array(name.utf8)
+                    let hit = bytes.withUnsafeBytes { b in
+                        isListed(b) || matching.matches(b, context: context)
                     }
                     if hit { doomed.append(name) }
                 }

@@ -15,18 +15,19 @@ final class SearchReplaceInterceptor: Interceptor {
         ConfigKey("charset", .string, default: "UTF-8", "Body charset; only UTF-8 is supported"),
     ]
 
-    private enum Piece {
-        case literal([UInt8])
-        case group(Int)
+    /// One part of the replacement: group `group`, or (group -1) the bytes
+    /// `literal` of `literals`.
+    private struct Piece {
+        let group: Int
+        let literal: Range<Int>
     }
 
     private let context: ComponentContext
     private let regex: PCRE2Regex
     private let pieces: [Piece]
-    /// The replacement when it has no group references.
-    private let literalReplacement: [UInt8]?
+    private let literals: [UInt8]
     /// The new body being built.
-    private var output: [UInt8] = []
+    private var output = ByteBuilder()
 
     init(context: ComponentContext, properties: Properties) throws {
         self.context = context
@@ -35,63 +36,61 @@ final class SearchReplaceInterceptor: Interceptor {
             throw SluiceError.config("property 'charset': '\(properties["charset"] ?? "")' is not supported (only UTF-8)")
         }
         regex = try PCRE2Regex(pattern: try properties.requiredString("searchPattern"), key: "searchPattern")
-        pieces = try SearchReplaceInterceptor.parseReplacement(properties.string("replaceString", default: ""),
-                                                               regex: regex)
-        if pieces.allSatisfy({ if case .literal = $0 { return true } else { return false } }) {
-            literalReplacement = pieces.flatMap { piece -> [UInt8] in
-                if case .literal(let b) = piece { return b } else { return [] }
-            }
-        } else {
-            literalReplacement = nil
-        }
+        (pieces, literals) = try SearchReplaceInterceptor.parseReplacement(
+            properties.string("replaceString", default: ""), regex: regex)
     }
+
+    deinit { output.free() }
 
     func intercept(_ batch: MutableBatch) throws {
         let count = batch.count
         if count == 0 { return }
-        for i in 0..<count {
-            let body = batch[i].body
-            output.removeAll(keepingCapacity: true)
-            var copied = 0
-            var replaced = false
-            regex.forEachMatch(in: body, context: context) { start, end in
-                output.append(contentsOf: UnsafeRawBufferPointer(rebasing: body[copied..<start]))
-                appendReplacement(body)
-                copied = end
-                replaced = true
-                return true
-            }
-            if !replaced { continue }
-            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: body[copied..<body.count]))
-            output.withUnsafeBytes { batch.setBody(i, $0) }
-        }
-    }
-
-    @inline(__always)
-    private func appendReplacement(_ body: UnsafeRawBufferPointer) {
-        if let literalReplacement {
-            output.append(contentsOf: literalReplacement)
-            return
-        }
-        for piece in pieces {
-            switch piece {
-            case .literal(let bytes):
-                output.append(contentsOf: bytes)
-            case .group(let g):
-                if let r = regex.range(ofGroup: g), r.upperBound <= body.count {
-                    output.append(contentsOf: UnsafeRawBufferPointer(rebasing: body[r]))
+        let regex = self.regex
+        let context = self.context
+        var out = output
+        defer { output = out }
+        pieces.withUnsafeBufferPointer { pieces in
+        literals.withUnsafeBytes { literals in
+            for i in 0..<count {
+                let body = batch[i].body
+                out.reset()
+                var copied = 0
+                var replaced = false
+                regex.forEachMatch(in: body, context: context) { start, end in
+                    out.append(UnsafeRawBufferPointer(rebasing: body[copied..<start]))
+                    for piece in pieces {
+                        if piece.group < 0 {
+                            out.append(UnsafeRawBufferPointer(rebasing: literals[piece.literal]))
+                        } else if let r = regex.range(ofGroup: piece.group), r.upperBound <= body.count {
+                            out.append(UnsafeRawBufferPointer(rebasing: body[r]))
+                        }
+                    }
+                    copied = end
+                    replaced = true
+                    return true
                 }
+                if !replaced { continue }
+                out.append(UnsafeRawBufferPointer(rebasing: body[copied..<body.count]))
+                batch.setBody(i, out.all)
             }
+        }
         }
     }
 
     /// Splits a Java `replaceAll` replacement into literal text and group
     /// references, checking them against the pattern's groups.
-    private static func parseReplacement(_ text: String, regex: PCRE2Regex) throws -> [Piece] {
+    private static func parseReplacement(_ text: String, regex: PCRE2Regex) throws -> ([Piece], [UInt8]) {
         let key = "replaceString"
         let b = Array(text.utf8)
         var pieces: [Piece] = []
-        var literal: [UInt8] = []
+        var literals: [UInt8] = []
+        var literalStart = 0
+        func flushLiteral() {
+            if literals.count > literalStart {
+                pieces.append(Piece(group: -1, literal: literalStart..<literals.count))
+                literalStart = literals.count
+            }
+        }
         func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
         var i = 0
         while i < b.count {
@@ -100,7 +99,7 @@ final class SearchReplaceInterceptor: Interceptor {
                 guard i + 1 < b.count else {
                     throw SluiceError.config("property '\(key)': a trailing '\\' escapes nothing")
                 }
-                literal.append(b[i + 1])
+                literals.append(b[i + 1])
                 i += 2
             } else if c == UInt8(ascii: "$") {
                 guard i + 1 < b.count else {
@@ -136,17 +135,14 @@ final class SearchReplaceInterceptor: Interceptor {
                             + "(the search pattern has \(regex.captureCount) group(s))")
                     }
                 }
-                if !literal.isEmpty {
-                    pieces.append(.literal(literal))
-                    literal = []
-                }
-                pieces.append(.group(group))
+                flushLiteral()
+                pieces.append(Piece(group: group, literal: 0..<0))
             } else {
-                literal.append(c)
+                literals.append(c)
                 i += 1
             }
         }
-        if !literal.isEmpty { pieces.append(.literal(literal)) }
-        return pieces
+        flushLiteral()
+        return (pieces, literals)
     }
 }

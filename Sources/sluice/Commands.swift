@@ -12,10 +12,10 @@ struct AgentCommand: ParsableCommand {
         commandName: "agent",
         abstract: "Run an agent from a Flume properties file (without -f: the embedded demo pipeline).")
 
-    @Option(name: [.short, .customLong("name")], help: "The agent's name in the config file.")
+    @Option(name: [.customShort("n"), .customLong("name")], help: "The agent's name in the config file.")
     var name: String = "a1"
 
-    @Option(name: [.short, .customLong("conf-file")], help: "Flume properties file.")
+    @Option(name: [.customShort("f"), .customLong("conf-file")], help: "Flume properties file.")
     var confFile: String?
 
     @OptionGroup var plugins: PluginOptions
@@ -77,10 +77,10 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Validate a config against the plugins without starting anything.")
 
-    @Option(name: [.short, .customLong("name")], help: "The agent's name in the config file.")
+    @Option(name: [.customShort("n"), .customLong("name")], help: "The agent's name in the config file.")
     var name: String = "a1"
 
-    @Option(name: [.short, .customLong("conf-file")], help: "Flume properties file.")
+    @Option(name: [.customShort("f"), .customLong("conf-file")], help: "Flume properties file.")
     var confFile: String
 
     @OptionGroup var plugins: PluginOptions
