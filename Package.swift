@@ -29,6 +29,7 @@ let package = Package(
     name: "sluice",
     products: [
         .executable(name: "sluice", targets: ["sluice"]),
+        .library(name: "SluiceBenchKeepNonEmpty", type: .dynamic, targets: ["BenchKeepNonEmpty"]),
     ] + plugins.map { .library(name: $0.product, type: .dynamic, targets: [$0.target]) },
     dependencies: [
         .package(name: "sdk", path: "sdk"),
@@ -71,6 +72,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/sluice"
+        ),
+
+        // Benchmarks (run on demand with Benchmarks/run.sh).
+        .executableTarget(
+            name: "PipelineBench",
+            dependencies: ["SluiceRuntime", "SluiceConfig"],
+            path: "Benchmarks/PipelineBench"
+        ),
+        .target(
+            name: "BenchKeepNonEmpty",
+            dependencies: [.product(name: "SluiceSDK", package: "sdk")],
+            path: "Benchmarks/KeepNonEmptyInterceptor",
+            linkerSettings: pluginLinkerSettings
         ),
 
         .systemLibrary(name: "CPCRE2", path: "Plugins/CPCRE2", pkgConfig: "libpcre2-8",

@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// Flume's `host` interceptor: sets `hostHeader` to this host's IPv4 address
-/// (`useIP`, the default) or its canonical host name. The value is resolved
+/// (`useIP`, the default) or its host name (gethostname). The value is resolved
 /// once, at configure time. When it cannot be resolved the interceptor logs a
 /// warning and leaves events alone, as Flume does.
 final class HostInterceptor: Interceptor {
@@ -22,7 +22,7 @@ final class HostInterceptor: Interceptor {
         headerKey = try headerNameBytes(properties, "hostHeader", default: "host")
         preserveExisting = try properties.bool("preserveExisting", default: false)
         let useIP = try properties.bool("useIP", default: true)
-        let resolved = useIP ? LocalHost.primaryIPv4Address() : LocalHost.canonicalName()
+        let resolved = useIP ? LocalHost.primaryIPv4Address() : LocalHost.hostName()
         if let resolved {
             headerValue = Array(resolved.utf8)
             context.log(.debug, "host interceptor will set '\(String(decoding: headerKey, as: UTF8.self))' to '\(resolved)'")
@@ -61,24 +61,6 @@ enum LocalHost {
         guard rc == 0 else { return nil }
         let name = stringFromCBuffer(buf)
         return name.isEmpty ? nil : name
-    }
-
-    /// The host name resolved to its canonical form (as in /etc/hosts or
-    /// DNS); the plain host name when that lookup fails.
-    static func canonicalName() -> String? {
-        guard let name = hostName() else { return nil }
-        var hints = addrinfo()
-        hints.ai_flags = AI_CANONNAME
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var result: UnsafeMutablePointer<addrinfo>? = nil
-        guard getaddrinfo(name, nil, &hints, &result) == 0, let first = result else { return name }
-        defer { freeaddrinfo(first) }
-        if let canon = first.pointee.ai_canonname {
-            let s = String(cString: canon)
-            if !s.isEmpty { return s }
-        }
-        return name
     }
 
     /// The address the host name resolves to when that is not a loopback

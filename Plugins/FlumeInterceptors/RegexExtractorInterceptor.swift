@@ -1,5 +1,8 @@
 import CPCRE2
 import SluiceSDK
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Flume's `regex_extractor` interceptor: searches each body for `regex`;
 /// on a match, capture group i goes through the i-th serializer listed in
@@ -11,8 +14,10 @@ import SluiceSDK
 ///   - `DEFAULT` (or Flume's pass-through class name): the group's bytes.
 ///   - `org.apache.flume.interceptor.RegexExtractorInterceptorMillisSerializer`
 ///     (or `MILLIS`): the group parsed with the Joda-style date pattern
-///     `serializers.<s>.pattern`, as epoch milliseconds; UTC unless the
-///     pattern has a zone offset. A value that does not parse sets nothing.
+///     `serializers.<s>.pattern`, as epoch milliseconds. Like Flume (Joda's
+///     default zone is the JVM's), values are local time of the agent's zone
+///     (TZ / /etc/localtime) unless they carry an offset (Z / ZZ). A value
+///     that does not parse sets nothing.
 final class RegexExtractorInterceptor: Interceptor {
     static let configKeys: [ConfigKey] = [
         ConfigKey("regex", .string, required: true, "Regular expression searched for in the body"),
@@ -167,7 +172,9 @@ private extension String {
 ///   '…'        quoted literal text; '' is a quote
 /// Other non-letters are literal. Literals and names match without regard to
 /// case, as in Joda. The whole value must be consumed. Missing fields default
-/// to 1970-01-01T00:00:00.000; the zone is UTC unless an offset was parsed.
+/// to 1970-01-01T00:00:00.000. Without a parsed offset the fields are local
+/// time in the process's time zone: a time skipped by a daylight-saving jump
+/// does not parse, an ambiguous one takes the earlier instant (both as Joda).
 final class DatePattern {
     struct PatternError: Error { let message: String }
 
@@ -193,6 +200,14 @@ final class DatePattern {
     let fields: [Field]
     /// The first year of the 100-year window for two-digit years.
     let twoDigitYearStart: Int
+
+    /// A one-entry cache: log lines in a batch often share a timestamp.
+    /// Pointer storage, written only by the owning interceptor's (never
+    /// concurrent) intercept calls. cacheState: [input length (-1: empty),
+    /// result, 1 if the result is valid].
+    private static let cacheCapacity = 64
+    private let cacheInput: UnsafeMutablePointer<UInt8>
+    private let cacheState: UnsafeMutablePointer<Int64>
 
     init(_ pattern: String) throws {
         // Split into tokens: runs of one letter, or literal text.
@@ -298,16 +313,40 @@ final class DatePattern {
         self.fields = fields
         let thisYear = Int(civilFromDays(currentTimeMillis() / 86_400_000).year)
         twoDigitYearStart = thisYear - 80
+        cacheInput = UnsafeMutablePointer<UInt8>.allocate(capacity: DatePattern.cacheCapacity)
+        cacheState = UnsafeMutablePointer<Int64>.allocate(capacity: 3)
+        cacheState.initialize(repeating: 0, count: 3)
+        cacheState[0] = -1
+    }
+
+    deinit {
+        cacheInput.deallocate()
+        cacheState.deallocate()
     }
 
     /// Epoch milliseconds for `text`, or nil when it does not fit the
     /// pattern or names an impossible date or time.
     func parseMillis(_ text: UnsafeRawBufferPointer) -> Int64? {
+        let n = text.count
+        guard n <= DatePattern.cacheCapacity, let src = text.baseAddress else { return parse(text) }
+        if cacheState[0] == Int64(n) && memcmp(cacheInput, src, n) == 0 {
+            return cacheState[2] != 0 ? cacheState[1] : nil
+        }
+        let result = parse(text)
+        cacheInput.update(from: src.assumingMemoryBound(to: UInt8.self), count: n)
+        cacheState[0] = Int64(n)
+        cacheState[1] = result ?? 0
+        cacheState[2] = result == nil ? 0 : 1
+        return result
+    }
+
+    private func parse(_ text: UnsafeRawBufferPointer) -> Int64? {
         var pos = 0
         let n = text.count
         var year = 1970, month = 1, day = 1
         var hour24: Int? = nil, hour12: Int? = nil, pm = false
-        var minute = 0, second = 0, millis = 0, offsetMinutes = 0
+        var minute = 0, second = 0, millis = 0
+        var offsetMinutes: Int? = nil
 
         /// Reads 1...max digits (with an optional sign when `signed`).
         func number(max: Int, signed: Bool = false) -> (value: Int, digits: Int)? {
@@ -431,7 +470,14 @@ final class DatePattern {
               day >= 1, day <= daysInMonth(year: year, month: month) else { return nil }
         let hour = hour24 ?? ((hour12 ?? 0) + (pm ? 12 : 0))
         let days = daysFromCivil(year: Int64(year), month: Int64(month), day: Int64(day))
-        let seconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offsetMinutes * 60)
+        let wall = days * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+        let seconds: Int64
+        if let offsetMinutes {
+            seconds = wall - Int64(offsetMinutes * 60)
+        } else {
+            guard let local = localWallClockToUTC(wall) else { return nil }
+            seconds = local
+        }
         return seconds * 1000 + Int64(millis)
     }
 }
@@ -448,6 +494,27 @@ private let dayNames: [[UInt8]] = [
 ].map { Array($0.utf8) }
 
 private let halfdayNames: [[UInt8]] = [Array("AM".utf8), Array("PM".utf8)]
+
+/// The UTC seconds of a local wall-clock time (given as seconds since the
+/// epoch as if it were UTC) in the process's time zone, or nil when a
+/// daylight-saving jump skips it. Of two instants showing the same wall
+/// time (the hour repeated in autumn) the earlier one wins, as in Joda.
+private func localWallClockToUTC(_ wall: Int64) -> Int64? {
+    func offset(at t: Int64) -> Int64? {
+        var time = time_t(t)
+        var parts = tm()
+        guard localtime_r(&time, &parts) != nil else { return nil }
+        return Int64(parts.tm_gmtoff)
+    }
+    // The offsets in force a day either side cover any single transition.
+    guard let before = offset(at: wall - 86_400), let after = offset(at: wall + 86_400) else { return nil }
+    var best: Int64? = nil
+    for candidateOffset in [before, after] {
+        let t = wall - candidateOffset
+        if offset(at: t) == candidateOffset, best.map({ t < $0 }) ?? true { best = t }
+    }
+    return best
+}
 
 @inline(__always)
 private func asciiLower(_ c: UInt8) -> UInt8 {

@@ -25,9 +25,14 @@ final class UUIDInterceptor: Interceptor {
     /// `prefix` followed by 36 bytes rewritten for every event.
     private let value: UnsafeMutableBufferPointer<UInt8>
     private let prefixLength: Int
-    /// Random bytes not yet used: pool[poolUsed..<poolSize].
+    /// Random bytes not yet used: pool[poolUsed.pointee..<poolSize]. (The
+    /// index lives behind a pointer so the per-event path pays no
+    /// exclusivity checks.)
     private let pool: UnsafeMutablePointer<UInt8>
-    private var poolUsed: Int
+    private let poolUsed: UnsafeMutablePointer<Int>
+    /// Byte → its two lowercase hex digits (a table: random nibbles make any
+    /// digit-or-letter branch unpredictable).
+    private let hexPairs: UnsafeMutablePointer<(UInt8, UInt8)>
 
     init(context: ComponentContext, properties: Properties) throws {
         headerKey = try headerNameBytes(properties, "headerName", default: "id")
@@ -38,12 +43,20 @@ final class UUIDInterceptor: Interceptor {
         _ = value.initialize(from: prefix + [UInt8](repeating: UInt8(ascii: "-"), count: 36))
         pool = UnsafeMutablePointer<UInt8>.allocate(capacity: UUIDInterceptor.poolSize)
         pool.initialize(repeating: 0, count: UUIDInterceptor.poolSize)
-        poolUsed = UUIDInterceptor.poolSize
+        poolUsed = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        poolUsed.initialize(to: UUIDInterceptor.poolSize)
+        hexPairs = UnsafeMutablePointer<(UInt8, UInt8)>.allocate(capacity: 256)
+        let digits = Array("0123456789abcdef".utf8)
+        for b in 0..<256 {
+            (hexPairs + b).initialize(to: (digits[b >> 4], digits[b & 0x0F]))
+        }
     }
 
     deinit {
         value.deallocate()
         pool.deallocate()
+        poolUsed.deallocate()
+        hexPairs.deallocate()
     }
 
     func intercept(_ batch: MutableBatch) throws {
@@ -63,9 +76,9 @@ final class UUIDInterceptor: Interceptor {
     /// Formats 16 fresh random bytes as a v4 UUID after the prefix.
     @inline(__always)
     private func writeNextUUID() {
-        if poolUsed + 16 > UUIDInterceptor.poolSize { refillPool() }
-        let r = pool + poolUsed
-        poolUsed += 16
+        if poolUsed.pointee + 16 > UUIDInterceptor.poolSize { refillPool() }
+        let r = pool + poolUsed.pointee
+        poolUsed.pointee += 16
         r[6] = (r[6] & 0x0F) | 0x40 // version 4
         r[8] = (r[8] & 0x3F) | 0x80 // IETF variant
         guard let base = value.baseAddress else { return }
@@ -75,15 +88,11 @@ final class UUIDInterceptor: Interceptor {
                 out.pointee = UInt8(ascii: "-")
                 out += 1
             }
-            out[0] = hexDigit(r[i] >> 4)
-            out[1] = hexDigit(r[i] & 0x0F)
+            let pair = hexPairs[Int(r[i])]
+            out[0] = pair.0
+            out[1] = pair.1
             out += 2
         }
-    }
-
-    @inline(__always)
-    private func hexDigit(_ v: UInt8) -> UInt8 {
-        v < 10 ? v &+ UInt8(ascii: "0") : v &+ (UInt8(ascii: "a") &- 10)
     }
 
     private func refillPool() {
@@ -112,7 +121,7 @@ final class UUIDInterceptor: Interceptor {
                 filled += take
             }
         }
-        poolUsed = 0
+        poolUsed.pointee = 0
     }
 }
 

@@ -26,6 +26,9 @@ let metrics: CounterGroup
     private var headOffset = 0
     private var stored = 0
     private var reserved = 0
+    /// Taken but not yet committed: still holds its room (Flume frees
+    /// capacity on a take's commit, so a rollback always fits).
+    private var inFlight = 0
     private var bytesUsed = 0
     private var stopped = false
 
@@ -100,9 +103,9 @@ func preparePut(count: Int, bodyBytes: Int, wait: Bool) throws -> PutReservation
         }
         let deadline = monotonicNanos() + (wait ? keepAliveNanos : 0)
         return lock.withLock {
-            while stored + reserved + count > capacity || (byteLimit > 0 && bytesUsed + need > byteLimit) {
+            while stored + inFlight + reserved + count > capacity || (byteLimit > 0 && bytesUsed + need > byteLimit) {
                 if stopped || !wait || !lock.wait(until: deadline) {
-                    if stored + reserved + count <= capacity && (byteLimit == 0 || bytesUsed + need <= byteLimit) { break }
+                    if stored + inFlight + reserved + count <= capacity && (byteLimit == 0 || bytesUsed + need <= byteLimit) { break }
                     return nil
                 }
             }
@@ -162,6 +165,7 @@ func take(into txn: TakeTransaction, max: Int, waitNanos: UInt64) -> Int {
                 }
             }
             stored -= txn.count - start
+            inFlight += txn.count - start
             sizeGauge.set(Int64(stored))
         }
         let taken = txn.count - start
@@ -174,6 +178,7 @@ func commitTake(_ txn: TakeTransaction) {
         if txn.count > 0 {
             lock.withLock {
                 bytesUsed -= slots(txn.bodyBytes)
+                inFlight -= txn.count
                 lock.broadcast()
             }
             takeSuccess.add(Int64(txn.count))
@@ -198,6 +203,7 @@ func rollbackTake(_ txn: TakeTransaction) {
             }
             queue.prepend(chunk)
             stored += txn.count
+            inFlight -= txn.count
             sizeGauge.set(Int64(stored))
             lock.broadcast()
         }
