@@ -107,7 +107,8 @@ public final class Agent: @unchecked Sendable {
         warnings = problems.warnings
         if !problems.errors.isEmpty {
             destroyAll()
-            throw ConfigError(diagnostics: problems.errors)
+            // Warnings travel with the errors: a typo'd key is often the cause.
+            throw ConfigError(diagnostics: problems.warnings + problems.errors)
         }
     }
 

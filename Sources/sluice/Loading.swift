@@ -45,7 +45,7 @@ func loadAgent(name: String, confFile: String?, plugins: PluginOptions, logger: 
             file = try PropertiesFile.parse(embeddedDemoConfig(agent: name), file: "<embedded demo>")
         }
     } catch let e as ConfigError {
-        throw Refusal(description: e.description)
+        throw Refusal(description: render(e))
     }
     let registry = try loadPlugins(plugins)
     let env = environmentDictionary()
@@ -53,8 +53,13 @@ func loadAgent(name: String, confFile: String?, plugins: PluginOptions, logger: 
         let def = try AgentConfigParser.parse(file, agent: name, environment: env)
         return (def, registry)
     } catch let e as ConfigError {
-        throw Refusal(description: e.description)
+        throw Refusal(description: render(e))
     }
+}
+
+/// Errors as they are; warnings marked, so a refusal shows both.
+func render(_ e: ConfigError) -> String {
+    e.diagnostics.map { $0.severity == .warning ? "warning: \($0)" : "\($0)" }.joined(separator: "\n")
 }
 
 func buildAgent(_ def: AgentDefinition, _ registry: PluginRegistry, _ metrics: MetricsRegistry, _ logger: Logger) throws -> Agent {
@@ -63,8 +68,7 @@ func buildAgent(_ def: AgentDefinition, _ registry: PluginRegistry, _ metrics: M
         for w in agent.warnings { logger.warning("\(w)") }
         return agent
     } catch let e as ConfigError {
-        for w in def.warnings { logger.warning("\(w)") }
-        throw Refusal(description: e.description)
+        throw Refusal(description: render(e))
     }
 }
 

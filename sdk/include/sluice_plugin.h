@@ -168,7 +168,8 @@ typedef struct sluice_host_api {
      * thread at a time may use a batch. */
     sluice_batch *(*batch_new)(sluice_component *self, size_t capacity_hint);
     void (*batch_free)(sluice_batch *batch);
-    /* Empties the batch; previously returned event pointers become invalid. */
+    /* Empties a batch the caller created (never one passed to intercept);
+     * previously returned event pointers become invalid. */
     void (*batch_clear)(sluice_batch *batch);
     /* Appends one event, copying `body` and the headers (all borrowed).
      * Returns SLUICE_ERR_NOMEM on allocation failure. */

@@ -139,8 +139,8 @@ public struct MutableBatch: RandomAccessCollection {
     /// Drops every event for which `shouldRemove` is true, keeping the order
     /// of the rest. One pass, no per-event host call.
     public func removeAll(where shouldRemove: (Event) throws -> Bool) rethrows {
-        let events = raw.pointee.events!
         let n = raw.pointee.count
+        guard n > 0, let events = raw.pointee.events else { return }
         var kept = 0
         for i in 0..<n {
             let e = events[i]
@@ -152,8 +152,8 @@ public struct MutableBatch: RandomAccessCollection {
         raw.pointee.count = kept
     }
 
-    /// Removes all events.
-    public func removeAll() { host.pointee.batch_clear(raw) }
+    /// Drops every event (by lowering the count, as interceptors must).
+    public func removeAll() { raw.pointee.count = 0 }
 }
 
 func withHeaderArray<R>(_ headers: [(String, String)], _ body: (UnsafeBufferPointer<sluice_header>) -> R) -> R {

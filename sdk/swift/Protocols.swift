@@ -16,15 +16,19 @@ extension Component {
     public func stop() throws {}
 }
 
+/// A source: produces events and submits them in batches through
+/// `ComponentContext.submit`. Conform to one of its two refinements.
+public protocol Source: Component {}
+
 /// A source the host polls: `process()` is called in a loop on one runner
 /// thread; it reads some input, fills a batch and submits it.
-public protocol PollableSource: Component {
+public protocol PollableSource: Source {
     func process() throws -> ProcessStatus
 }
 
 /// A source that runs its own threads between start and stop and submits
 /// batches from them.
-public protocol EventDrivenSource: Component {}
+public protocol EventDrivenSource: Source {}
 
 /// A sink: `process()` is called in a loop on one runner thread; it takes a
 /// batch from the channel, delivers it, then commits (or rolls back).
