@@ -168,4 +168,47 @@ final class CheckCommandTests: XCTestCase {
         let (r, conf) = try check(config(sourceChannels: "c9", sinkChannel: "c7"))
         assertRefused(r, "\(conf):5: a1.sources.r1.channels:", "\(conf):8: a1.sinks.k1.channel:")
     }
+
+    func testSinkBatchSizeAboveTransactionCapacity() throws {
+        let (r, conf) = try check(config("""
+            a1.sinks.k1.batchSize = 200
+            a1.channels.c1.transactionCapacity = 100
+            """))
+        assertRefused(r, "\(conf):9: a1.sinks.k1.batchSize:", "200", "100")
+    }
+
+    func testSinkInTwoGroups() throws {
+        let text = """
+            a1.sources = r1
+            a1.channels = c1
+            a1.sinks = k1 k2
+            a1.sinkgroups = g1 g2
+            a1.sources.r1.type = seq
+            a1.sources.r1.channels = c1
+            a1.channels.c1.type = memory
+            a1.sinks.k1.type = logger
+            a1.sinks.k1.channel = c1
+            a1.sinks.k2.type = logger
+            a1.sinks.k2.channel = c1
+            a1.sinkgroups.g1.sinks = k1 k2
+            a1.sinkgroups.g1.processor.type = failover
+            a1.sinkgroups.g2.sinks = k2
+            """
+        let (r, conf) = try check(text)
+        assertRefused(r, "\(conf):14: a1.sinkgroups.g2.sinks:", "k2", "g1")
+    }
+
+    func testMultiplexingMappingToForeignChannel() throws {
+        let (r, conf) = try check(config("""
+            a1.sources.r1.selector.type = multiplexing
+            a1.sources.r1.selector.mapping.x = c2
+            """))
+        assertRefused(r, "\(conf):10: a1.sources.r1.selector.mapping.x:", "c2")
+    }
+
+    func testUnknownAgentName() throws {
+        let setup = try AgentSetup(config())
+        let r = try setup.check(agent: "a2")
+        assertRefused(r, "no properties for agent 'a2'", "a1")
+    }
 }

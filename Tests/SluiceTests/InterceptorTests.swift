@@ -326,4 +326,57 @@ final class InterceptorTests: XCTestCase {
             """#), ["a1 b2 c3"])
         XCTAssertEqual(events.map(\.text), ["1a 2b 3c"])
     }
+
+    // MARK: defaults and edge cases
+
+    func testRegexFilterDefaultsKeepEverythingAndExcludeDropsEverything() throws {
+        let setup = try AgentSetup(seqConfig(["r1", "r2"], chains: [
+            "r1": [("f", ["type": "regex_filter"])],
+            "r2": [("f", ["type": "regex_filter", "excludeEvents": "true"])],
+        ]))
+        let agent = try setup.start(["--monitoring-type", "http", "--monitoring-port", "0"])
+        let port = try XCTUnwrap(agent.metricsPort())
+        let deadline = Date().addingTimeInterval(20)
+        var m: [String: [String: String]] = [:]
+        while Date() < deadline {
+            m = try fetchMetricsJSON(port: port)
+            if m["SOURCE.r1"]?["EventAcceptedCount"] == "5", m["SOURCE.r2"]?["EventAcceptedCount"] == "5",
+               m["SINK.k1"]?["EventDrainSuccessCount"] == "5" { break }
+            usleep(50_000)
+        }
+        XCTAssertEqual(m["SOURCE.r2"]?["EventAcceptedCount"], "5", "r2's batch was submitted: \(m)")
+        XCTAssertEqual(m["CHANNEL.c1"]?["EventPutSuccessCount"], "5", "only r1's events enter the channel")
+        XCTAssertEqual(agent.stop(), 0)
+        let events = agent.events(from: "k1")
+        XCTAssertEqual(events.count, 5)
+        XCTAssertTrue(events.allSatisfy { $0.headers["src"] == "r1" }, "regex .* with excludeEvents drops every event")
+    }
+
+    func testRegexExtractorUsesFirstMatchOnly() throws {
+        let events = try sendThroughNetcat(netcatConfig("x", #"""
+            x.type = regex_extractor
+            x.regex = k=(\\d+)
+            x.serializers = s
+            x.serializers.s.name = k
+            """#), ["k=1 k=2 k=3"])
+        XCTAssertEqual(events.first?.headers, ["k": "1"], "Flume uses the first match (Matcher.find once)")
+    }
+
+    func testUUIDPreserveExistingFalseOverwrites() throws {
+        let by = try run(seqConfig(["r1"], chains: [
+            "r1": [("pre", ["type": "static", "key": "id", "value": "fixed"]),
+                   ("u", ["type": "uuid", "preserveExisting": "false"])],
+        ]), count: 5)
+        for e in by["r1"] ?? [] {
+            XCTAssertNotEqual(e.headers["id"], "fixed")
+            XCTAssertEqual(e.headers["id"]?.count, 36)
+        }
+    }
+
+    func testRemoveHeaderWithoutOptionsChangesNothing() throws {
+        let by = try run(seqConfig(["r1"], chains: [
+            "r1": [("a", ["type": "static", "key": "alpha", "value": "1"]), ("rm", ["type": "remove_header"])],
+        ]), count: 5)
+        for e in by["r1"] ?? [] { XCTAssertEqual(e.headers, ["src": "r1", "alpha": "1"]) }
+    }
 }

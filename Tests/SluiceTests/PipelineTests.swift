@@ -56,7 +56,8 @@ final class PipelineTests: XCTestCase {
             a1.sinks.k1.type = logger
             a1.sinks.k1.channel = c1
             """)
-        let agent = try setup.start(["--monitoring-type", "http", "--monitoring-port", "0"])
+        // c2 is never drained: keep the shutdown's wait for it short.
+        let agent = try setup.start(["--monitoring-type", "http", "--monitoring-port", "0", "--drain-timeout", "0.2"])
         let port = try XCTUnwrap(agent.metricsPort())
         agent.waitForEvents("k1", atLeast: n, timeout: 15)
         let m = try fetchMetricsJSON(port: port)
@@ -313,5 +314,129 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(m["CHANNEL.c1"]?["EventTakeSuccessCount"], "\(n)")
         XCTAssertEqual(agent.stop(), 0)
         XCTAssertEqual(integerBodies(agent.events(from: "k1")), Array(0..<n), "every event exactly once, in order")
+    }
+
+    func testMultiplexingOptionalChannelsPerValue() throws {
+        let setup = try AgentSetup("""
+            a1.sources = r1
+            a1.channels = c1 c2 c3
+            a1.sinks = k1 k2 k3
+            a1.sources.r1.type = seq
+            a1.sources.r1.totalEvents = 4
+            a1.sources.r1.channels = c1 c2 c3
+            a1.sources.r1.interceptors = route
+            a1.sources.r1.interceptors.route.type = static
+            a1.sources.r1.interceptors.route.key = route
+            a1.sources.r1.interceptors.route.value = blue
+            a1.sources.r1.selector.type = multiplexing
+            a1.sources.r1.selector.header = route
+            a1.sources.r1.selector.mapping.blue = c1
+            a1.sources.r1.selector.optional.blue = c2
+            a1.sources.r1.selector.default = c3
+            a1.channels.c1.type = memory
+            a1.channels.c2.type = memory
+            a1.channels.c3.type = memory
+            a1.sinks.k1.type = logger
+            a1.sinks.k1.channel = c1
+            a1.sinks.k2.type = logger
+            a1.sinks.k2.channel = c2
+            a1.sinks.k3.type = logger
+            a1.sinks.k3.channel = c3
+            """)
+        let agent = try setup.start()
+        agent.waitForEvents("k1", atLeast: 4)
+        agent.waitForEvents("k2", atLeast: 4)
+        XCTAssertEqual(agent.stop(), 0)
+        assertExactly(integerBodies(agent.events(from: "k1")), 4, "k1 (required for blue)")
+        assertExactly(integerBodies(agent.events(from: "k2")), 4, "k2 (optional for blue)")
+        XCTAssertEqual(agent.events(from: "k3").count, 0, "the default channel is not used for a mapped value")
+    }
+
+    /// Interceptors run before the selector: a header extracted from the
+    /// body decides the channel.
+    func testSelectorRoutesOnHeaderSetByInterceptor() throws {
+        let setup = try AgentSetup(#"""
+            a1.sources = r1
+            a1.channels = even odd
+            a1.sinks = ke ko
+            a1.sources.r1.type = seq
+            a1.sources.r1.totalEvents = 10
+            a1.sources.r1.batchSize = 10
+            a1.sources.r1.channels = even odd
+            a1.sources.r1.interceptors = x
+            a1.sources.r1.interceptors.x.type = regex_extractor
+            a1.sources.r1.interceptors.x.regex = ([02468])$
+            a1.sources.r1.interceptors.x.serializers = s
+            a1.sources.r1.interceptors.x.serializers.s.name = lastdigit
+            a1.sources.r1.selector.type = multiplexing
+            a1.sources.r1.selector.header = lastdigit
+            a1.sources.r1.selector.mapping.0 = even
+            a1.sources.r1.selector.mapping.2 = even
+            a1.sources.r1.selector.mapping.4 = even
+            a1.sources.r1.selector.mapping.6 = even
+            a1.sources.r1.selector.mapping.8 = even
+            a1.sources.r1.selector.default = odd
+            a1.channels.even.type = memory
+            a1.channels.odd.type = memory
+            a1.sinks.ke.type = logger
+            a1.sinks.ke.channel = even
+            a1.sinks.ko.type = logger
+            a1.sinks.ko.channel = odd
+            """#)
+        let agent = try setup.start()
+        agent.waitForEvents("ke", atLeast: 5)
+        agent.waitForEvents("ko", atLeast: 5)
+        XCTAssertEqual(agent.stop(), 0)
+        XCTAssertEqual(integerBodies(agent.events(from: "ke")).sorted(), [0, 2, 4, 6, 8])
+        XCTAssertEqual(integerBodies(agent.events(from: "ko")).sorted(), [1, 3, 5, 7, 9])
+    }
+
+    func testLoadBalancingChannelSelectorSendsEachEventToOneChannel() throws {
+        let n = 20
+        let setup = try AgentSetup("""
+            a1.sources = r1
+            a1.channels = c1 c2
+            a1.sinks = k1 k2
+            a1.sources.r1.type = seq
+            a1.sources.r1.totalEvents = \(n)
+            a1.sources.r1.batchSize = 4
+            a1.sources.r1.channels = c1 c2
+            a1.sources.r1.selector.type = load_balancing
+            a1.sources.r1.selector.policy = round_robin
+            a1.channels.c1.type = memory
+            a1.channels.c2.type = memory
+            a1.sinks.k1.type = logger
+            a1.sinks.k1.channel = c1
+            a1.sinks.k2.type = logger
+            a1.sinks.k2.channel = c2
+            """)
+        let agent = try setup.start()
+        agent.waitFor("\(n) events over k1 and k2") { log in
+            occurrences(of: " [k1] Event: ", in: log) + occurrences(of: " [k2] Event: ", in: log) >= n
+        }
+        XCTAssertEqual(agent.stop(), 0)
+        let k1 = integerBodies(agent.events(from: "k1")), k2 = integerBodies(agent.events(from: "k2"))
+        assertExactly(k1 + k2, n, "k1 + k2")
+        XCTAssertEqual(k1.count, n / 2, "round robin alternates channels")
+        XCTAssertEqual(k2.count, n / 2, "round robin alternates channels")
+    }
+
+    func testSigintStopsGracefullyToo() throws {
+        let setup = try AgentSetup("""
+            a1.sources = r1
+            a1.channels = c1
+            a1.sinks = k1
+            a1.sources.r1.type = seq
+            a1.sources.r1.totalEvents = 10
+            a1.sources.r1.channels = c1
+            a1.channels.c1.type = memory
+            a1.sinks.k1.type = logger
+            a1.sinks.k1.channel = c1
+            """)
+        let agent = try setup.start()
+        agent.waitForEvents("k1", atLeast: 10)
+        XCTAssertEqual(agent.stop(SIGINT), 0)
+        XCTAssertTrue(agent.log.contains("agent a1 stopped"), agent.log)
+        assertExactly(integerBodies(agent.events(from: "k1")), 10, "k1")
     }
 }
