@@ -5,7 +5,7 @@ import Glibc
 
 /// Flume's netcat source: every newline-terminated line a TCP client sends
 /// becomes an event; with ack-every-event the client gets "OK" once the event
-/// is committed (or "FAILED: ..." when it was not).
+/// is committed. A refused event always gets "FAILED: <reason>".
 final class NetcatSource: EventDrivenSource {
     let context: ComponentContext
     let bind: String
@@ -69,33 +69,27 @@ final class NetcatSource: EventDrivenSource {
         defer {
             close(fd)
             // Threads of finished connections are detached from the table; stop() joins the rest.
-            _ = state.withLock { s in s.stopping ? nil : s.connections.removeValue(forKey: fd)?.detach() }
+            state.withLock { s in
+                if !s.stopping { s.connections.removeValue(forKey: fd)?.detach() }
+            }
         }
         let batch = context.newBatch(capacity: 1)
         var line: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 8192)
-        var discarding = false
         while true {
             let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n <= 0 { return }
             for b in buf[0..<n] {
                 if b == 0x0a {
-                    if discarding {
-                        discarding = false
-                        line.removeAll(keepingCapacity: true)
-                        continue
-                    }
-                    if line.last == 0x0d { line.removeLast() }
+                    // As Flume: the body is the line without its "\n" ("\r" stays).
                     if !deliver(line, batch, fd) { return }
                     line.removeAll(keepingCapacity: true)
-                } else if !discarding {
+                } else {
                     line.append(b)
-                    if line.count > maxLineLength {
-                        // Flume delivers the first max-line-length bytes and drops the rest of the line.
-                        line.removeLast()
-                        if !deliver(line, batch, fd) { return }
-                        line.removeAll(keepingCapacity: true)
-                        discarding = true
+                    if line.count + 1 > maxLineLength {
+                        // Flume's answer to an over-long line, then it hangs up.
+                        reply("FAILED: Event exceeds the maximum length (\(maxLineLength) chars, including newline)\n", fd)
+                        return
                     }
                 }
             }
@@ -104,26 +98,27 @@ final class NetcatSource: EventDrivenSource {
 
     /// Submits one line; returns false when the connection should close.
     private func deliver(_ line: [UInt8], _ batch: OwnedBatch, _ fd: Int32) -> Bool {
-        var reply = "OK\n"
         do {
             try line.withUnsafeBytes { try batch.append(body: $0) }
             switch try context.submit(batch) {
-            case .committed: break
+            case .committed:
+                if ackEveryEvent, !reply("OK\n", fd) { return false }
             case .channelFull(let why):
                 batch.clear()
-                reply = "FAILED: \(why)\n"
+                if !reply("FAILED: \(why)\n", fd) { return false }
             }
         } catch {
             batch.clear()
             context.log(.error, "\(error)")
-            reply = "FAILED: \(error)\n"
-        }
-        if ackEveryEvent {
-            var r = reply
-            let written = r.withUTF8 { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if written < 0 { return false }
+            if !reply("FAILED: \(error)\n", fd) { return false }
         }
         return !context.isStopping
+    }
+
+    @discardableResult
+    private func reply(_ text: String, _ fd: Int32) -> Bool {
+        var r = text
+        return r.withUTF8 { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } >= 0
     }
 }
 
@@ -135,7 +130,7 @@ public func sluicePluginEntry() -> UnsafeRawPointer {
                 keys: [
                     ConfigKey("bind", .string, required: true, "address to listen on"),
                     ConfigKey("port", .int, required: true, "TCP port (0: any free port)"),
-                    ConfigKey("max-line-length", .int, default: "512", "longer lines are truncated"),
+                    ConfigKey("max-line-length", .int, default: "512", "longest line accepted, newline included; a longer one gets FAILED and the connection closes"),
                     ConfigKey("ack-every-event", .bool, default: "true", "reply OK for every committed event"),
                 ]),
     ])

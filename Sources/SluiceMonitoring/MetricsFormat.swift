@@ -18,16 +18,23 @@ public enum MetricsFormat {
         return out + "\n}\n"
     }
 
-    /// Flume_<CATEGORY>_<Attribute>{component="c1",type="memory"} value
+    /// Flume_<CATEGORY>_<Attribute>{component="c1",type="memory"} value,
+    /// every sample of one metric together under its TYPE line. Flume's
+    /// "...Count" attributes only grow: counters; the rest are gauges.
     public static func prometheus(_ registry: MetricsRegistry) -> String {
-        var out = ""
-        var seen = Set<String>()
+        var order: [String] = []
+        var samples: [String: [String]] = [:]
         for g in registry.allGroups {
             for (name, value) in g.snapshot() {
                 let metric = "Flume_\(g.category)_\(name)"
-                if seen.insert(metric).inserted { out += "# TYPE \(metric) gauge\n" }
-                out += "\(metric){component=\(quote(g.name)),type=\(quote(g.type))} \(render(value))\n"
+                if samples[metric] == nil { order.append(metric) }
+                samples[metric, default: []].append("\(metric){component=\(quote(g.name)),type=\(quote(g.type))} \(render(value))")
             }
+        }
+        var out = ""
+        for metric in order {
+            out += "# TYPE \(metric) \(metric.hasSuffix("Count") ? "counter" : "gauge")\n"
+            out += samples[metric]!.joined(separator: "\n") + "\n"
         }
         return out
     }

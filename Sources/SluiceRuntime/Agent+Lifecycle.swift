@@ -48,11 +48,13 @@ extension Agent {
             do { try s.stop() } catch { logger.error("\(error)") }
             s.handle.metrics.stopTime.set(now)
         }
+        // Only channels some sink reads can drain.
+        let drained = channels.filter { c in sinkGroups.contains { $0.processor.sinks.contains { $0.handle.channel === c } } }
         let deadline = monotonicNanos() + drainNanos
-        while monotonicNanos() < deadline, channels.contains(where: { $0.size > 0 }) {
+        while monotonicNanos() < deadline, drained.contains(where: { $0.size > 0 }) {
             usleep(20_000)
         }
-        let left = channels.reduce(0) { $0 + $1.size }
+        let left = drained.reduce(0) { $0 + $1.size }
         if left > 0 { logger.warning("stopping with \(left) events still in memory channels") }
         for (p, runner) in sinkGroups {
             for s in p.sinks { s.handle.markStopping() }
@@ -73,6 +75,12 @@ extension Agent {
         }
         destroyAll()
         logger.info("agent \(name) stopped")
+    }
+
+    /// Releases every component without starting or stopping anything
+    /// (what `sluice check` needs after building an agent).
+    public func discard() {
+        destroyAll()
     }
 
     func destroyAll() {

@@ -59,7 +59,7 @@ public final class Agent: @unchecked Sendable {
             guard let t = Self.resolve(.sink, c.type, registry: registry, loc: c.location, key: c.keyPrefix + "type", problems: &problems),
                   let ch = channelByName[s.channel],
                   let comp = makeComponent(t, c, category: "SINK", problems: &problems) else { continue }
-            Self.checkBatchSize(c, channel: ch, problems: &problems)
+            Self.checkBatchSize(c, type: t, channel: ch, problems: &problems)
             comp.handle.channel = ch
             sinkByName[c.name] = comp
         }
@@ -81,6 +81,8 @@ public final class Agent: @unchecked Sendable {
                                    isKnown: { LoadBalancingSinkProcessor.knownKeys.contains($0) }, required: [], what: "load_balance processor", problems: &problems)
                     p = try LoadBalancingSinkProcessor(sinks: members, properties: props, group: g.name)
                 } else if HostTypes.is(HostTypes.defaultProcessor, g.processorType) {
+                    Self.checkKeys(props, locations: [:], prefix: "\(def.name).sinkgroups.\(g.name).processor.", fallback: g.location,
+                                   isKnown: { _ in false }, required: [], what: "default processor", problems: &problems)
                     guard members.count == 1 else {
                         throw SinkProcessorError(description: "sink group '\(g.name)': the default processor takes exactly one sink")
                     }
@@ -121,7 +123,7 @@ public final class Agent: @unchecked Sendable {
             problems.error(c.location, c.keyPrefix + "channels", "a source may write to at most 64 channels")
             return
         }
-        for ch in chans { Self.checkBatchSize(c, channel: ch, problems: &problems) }
+        for ch in chans { Self.checkBatchSize(c, type: t, channel: ch, problems: &problems) }
         var interceptors: [PluginComponent] = []
         for i in s.interceptors {
             guard let it = Self.resolve(.interceptor, i.type, registry: registry, loc: i.location, key: i.keyPrefix + "type", problems: &problems) else { continue }
@@ -166,8 +168,16 @@ public final class Agent: @unchecked Sendable {
         comp.handle.processor = ChannelProcessor(source: comp.handle, channels: chans, interceptors: interceptors, selector: selector)
         var runner: Runner?
         if t.isPollableSource {
-            let inc = Int(c.properties["backoffSleepIncrement"] ?? "") ?? 1000
-            let mx = Int(c.properties["maxBackoffSleep"] ?? "") ?? 5000
+            func millis(_ key: String, _ def: Int) -> Int {
+                guard let v = c.properties[key] else { return def }
+                guard let n = Int(v), (0...86_400_000).contains(n) else {
+                    problems.error(c.keyLocations[key] ?? c.location, c.keyPrefix + key, "'\(v)' is not a number of milliseconds (0...86400000)")
+                    return def
+                }
+                return n
+            }
+            let inc = millis("backoffSleepIncrement", 1000)
+            let mx = millis("maxBackoffSleep", 5000)
             runner = Runner(name: "src-\(c.name)", logger: comp.handle.logger, incrementMillis: inc, maxSleepMillis: mx) {
                 try comp.process()
             }
@@ -199,9 +209,25 @@ public final class Agent: @unchecked Sendable {
             }
             return comp
         } catch {
-            problems.error(d.location, String(d.keyPrefix.dropLast()), "\(error)")
+            // Point at the property the plugin names ("property 'batchSize': ..."), when it names one.
+            if let key = Self.propertyNamed(in: "\(error)"), let loc = d.keyLocations[key] {
+                problems.error(loc, d.keyPrefix + key, "\(error)")
+            } else {
+                problems.error(d.location, String(d.keyPrefix.dropLast()), "\(error)")
+            }
             return nil
         }
+    }
+
+    /// The key in a message of the form "... property 'key' ...".
+    static func propertyNamed(in message: String) -> String? {
+        let marker = Array("property '".utf8)
+        let bytes = Array(message.utf8)
+        guard bytes.count > marker.count,
+              let at = (0...(bytes.count - marker.count)).first(where: { bytes[$0..<$0 + marker.count].elementsEqual(marker) }) else { return nil }
+        let rest = bytes[(at + marker.count)...]
+        guard let end = rest.firstIndex(of: UInt8(ascii: "'")) else { return nil }
+        return String(decoding: rest[..<end], as: UTF8.self)
     }
 
     private func makeSinkRunner(_ p: SinkProcessor, name: String) -> Runner {

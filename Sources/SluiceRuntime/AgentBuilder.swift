@@ -51,9 +51,12 @@ extension Agent {
     }
 
     /// Flume refuses a batchSize larger than the channel's transactionCapacity.
-    static func checkBatchSize(_ def: ComponentDefinition, channel: Channel, problems: inout BuildProblems) {
+    /// A key left out counts with the default the plugin declares, as Flume
+    /// checks the effective batch size.
+    static func checkBatchSize(_ def: ComponentDefinition, type: ComponentTypeInfo, channel: Channel, problems: inout BuildProblems) {
         for key in ["batchSize", "batch-size", "sink.batchSize", "flumeBatchSize"] {
-            if let v = def.properties[key], let n = Int(v), n > channel.transactionCapacity {
+            let declared = type.keys.first { $0.name == key }?.defaultValue
+            if let v = def.properties[key] ?? declared, let n = Int(v), n > channel.transactionCapacity {
                 problems.error(def.keyLocations[key] ?? def.location, def.keyPrefix + key,
                                "\(key) \(n) exceeds transactionCapacity \(channel.transactionCapacity) of channel '\(channel.name)'")
             }

@@ -25,12 +25,15 @@ public final class ComponentHandle: @unchecked Sendable {
     var channel: Channel?
     var txn: TakeTransaction?
     var lastTakeWasEmpty = false
-    private(set) lazy var drainAttempt = metrics.counter("EventDrainAttemptCount")
-    private(set) lazy var drainSuccess = metrics.counter("EventDrainSuccessCount")
-    private(set) lazy var batchEmpty = metrics.counter("BatchEmptyCount")
-    private(set) lazy var batchUnderflow = metrics.counter("BatchUnderflowCount")
-    private(set) lazy var batchComplete = metrics.counter("BatchCompleteCount")
-    private(set) lazy var channelReadFail = metrics.counter("ChannelReadFail")
+    let drainAttempt, drainSuccess, batchEmpty, batchUnderflow, batchComplete, channelReadFail: MetricCell
+
+    /// Flume's attributes, listed (at 0) from the start as Flume lists them.
+    static let sourceCounters = ["EventReceivedCount", "EventAcceptedCount", "AppendReceivedCount", "AppendAcceptedCount",
+                                 "AppendBatchReceivedCount", "AppendBatchAcceptedCount", "OpenConnectionCount",
+                                 "EventReadFail", "ChannelWriteFail", "GenericProcessingFail"]
+    static let sinkCounters = ["ConnectionCreatedCount", "ConnectionClosedCount", "ConnectionFailedCount",
+                               "BatchEmptyCount", "BatchUnderflowCount", "BatchCompleteCount",
+                               "EventDrainAttemptCount", "EventDrainSuccessCount", "EventWriteFail", "ChannelReadFail"]
 
     init(name: String, agent: String, kind: ComponentKind, metrics: CounterGroup) {
         self.name = name
@@ -41,6 +44,19 @@ public final class ComponentHandle: @unchecked Sendable {
         logger = l
         nameC = strdup(name)
         agentC = strdup(agent)
+        switch kind {
+        case .source: Self.sourceCounters.forEach { _ = metrics.counter($0) }
+        case .sink: Self.sinkCounters.forEach { _ = metrics.counter($0) }
+        default: break
+        }
+        // Take counters belong to sinks; other kinds get cells nobody lists.
+        let cell = { (name: String) in kind == .sink ? metrics.counter(name) : MetricCell() }
+        drainAttempt = cell("EventDrainAttemptCount")
+        drainSuccess = cell("EventDrainSuccessCount")
+        batchEmpty = cell("BatchEmptyCount")
+        batchUnderflow = cell("BatchUnderflowCount")
+        batchComplete = cell("BatchCompleteCount")
+        channelReadFail = cell("ChannelReadFail")
     }
 
     deinit {

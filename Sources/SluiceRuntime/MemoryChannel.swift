@@ -5,7 +5,8 @@ import Glibc
 import SluiceABI
 
 /// Flume's memory channel: capacity, transactionCapacity, byteCapacity (body
-/// bytes, counted in 100-byte slots), byteCapacityBufferPercentage and
+/// bytes; the limit is rounded down to whole 100-byte slots as Flume sizes it,
+/// then bytes are counted exactly), byteCapacityBufferPercentage and
 /// keep-alive, with Flume's defaults.
 final class MemoryChannel: Channel {
 static let knownKeys = ["capacity", "transactionCapacity", "byteCapacity",

@@ -24,6 +24,8 @@ public final class PluginComponent: @unchecked Sendable {
     public let handle: ComponentHandle
     private var instance: UnsafeMutableRawPointer?
     private var err = sluice_error()
+    /// stop() is only called on a component whose start() succeeded.
+    private(set) var isStarted = false
 
     init(type: ComponentTypeInfo, handle: ComponentHandle) throws {
         self.type = type
@@ -58,8 +60,16 @@ public final class PluginComponent: @unchecked Sendable {
         try check(s, "configure")
     }
 
-    func start() throws { try check(type.raw.start(instance, &err), "start") }
-    func stop() throws { try check(type.raw.stop(instance, &err), "stop") }
+    func start() throws {
+        try check(type.raw.start(instance, &err), "start")
+        isStarted = true
+    }
+
+    func stop() throws {
+        guard isStarted else { return }
+        isStarted = false
+        try check(type.raw.stop(instance, &err), "stop")
+    }
 
     func destroy() {
         if let i = instance { type.raw.destroy(i) }

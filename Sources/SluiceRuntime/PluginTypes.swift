@@ -48,7 +48,7 @@ public struct ComponentTypeInfo: @unchecked Sendable {
     public func isKnownKey(_ key: String) -> Bool {
         if keys.contains(where: { $0.matches(key) }) { return true }
         switch kind {
-        case .source: return ["backoffSleepIncrement", "maxBackoffSleep"].contains(key)
+        case .source: return isPollableSource && ["backoffSleepIncrement", "maxBackoffSleep"].contains(key)
         default: return false
         }
     }

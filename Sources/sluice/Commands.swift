@@ -35,7 +35,7 @@ struct AgentCommand: ParsableCommand {
 
     func run() throws {
         let startNanos = monotonicNanos()
-        bootstrapLogging(log.logLevel)
+        try bootstrapLogging(log.logLevel)
         // Block the shutdown signals before any thread exists so every thread
         // inherits the mask and only sigwait below sees them.
         var set = sigset_t()
@@ -87,11 +87,11 @@ struct CheckCommand: ParsableCommand {
     @OptionGroup var log: LogOptions
 
     func run() throws {
-        bootstrapLogging(log.logLevel)
+        try bootstrapLogging(log.logLevel)
         let logger = Logger(label: "sluice")
         let (definition, registry) = try loadAgent(name: name, confFile: confFile, plugins: plugins, logger: logger)
         let agent = try buildAgent(definition, registry, MetricsRegistry(), logger)
-        agent.stop(drainNanos: 0)
+        agent.discard()
         print("\(confFile): agent \(name) is valid (\(definition.sources.count) sources, \(definition.channels.count) channels, \(definition.sinks.count) sinks, \(definition.services.count) services)")
     }
 }
@@ -107,7 +107,7 @@ struct PluginsCommand: ParsableCommand {
     var keys = false
 
     func run() throws {
-        bootstrapLogging("warning")
+        try bootstrapLogging("warning")
         let registry = try loadPlugins(plugins)
         for p in registry.plugins {
             print("\(p.path)")

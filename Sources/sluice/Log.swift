@@ -38,7 +38,10 @@ private extension String {
     }
 }
 
-func bootstrapLogging(_ level: String) {
-    let lvl = Logger.Level(rawValue: level.lowercased()) ?? .info
+func bootstrapLogging(_ level: String) throws {
+    let names = ["trace", "debug", "info", "warning", "error"]
+    guard names.contains(level.lowercased()), let lvl = Logger.Level(rawValue: level.lowercased()) else {
+        throw Refusal(description: "--log-level: '\(level)' is not one of \(names.joined(separator: ", "))")
+    }
     LoggingSystem.bootstrap { _ in LineLogHandler(logLevel: lvl) }
 }

@@ -148,8 +148,19 @@ final class CheckCommandTests: XCTestCase {
         let (r, _) = try check(config("""
             a1.sources.r1.batchSize = 20
             a1.channels.c1.transactionCapacity = 20
+            a1.sinks.k1.batchSize = 20
             """))
         XCTAssertEqual(r.status, 0, r.stderr)
+    }
+
+    /// As Flume, the effective batch size counts: the logger sink's default
+    /// batchSize (100) does not fit a channel whose transactionCapacity is 20.
+    func testDefaultSinkBatchSizeAboveTransactionCapacity() throws {
+        let (r, conf) = try check(config("""
+            a1.sources.r1.batchSize = 20
+            a1.channels.c1.transactionCapacity = 20
+            """))
+        assertRefused(r, "\(conf):", "a1.sinks.k1.batchSize: batchSize 100 exceeds transactionCapacity 20 of channel 'c1'")
     }
 
     func testPluginConfigureErrorNamesComponent() throws {

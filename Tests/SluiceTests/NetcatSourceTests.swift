@@ -53,21 +53,25 @@ final class NetcatSourceTests: XCTestCase {
         XCTAssertEqual(Set(agent.events(from: "k1").map(\.text)), ["a1", "a2", "a3", "b1", "b2-rest"])
     }
 
-    func testLongLineIsTruncatedToMaxLineLength() throws {
+    /// As Flume: a line longer than max-line-length (newline included) is
+    /// refused with FAILED and the connection is closed; nothing of it is
+    /// delivered, and other connections carry on.
+    func testOverlongLineIsRefusedAndConnectionClosed() throws {
         let agent = try AgentSetup(netcatConfig("a1.sources.r1.max-line-length = 10")).start()
         let port = try XCTUnwrap(agent.listeningPort("r1"))
         let client = try LineClient(port: port)
-        client.send("short\n")
-        XCTAssertEqual(client.readLine(), "OK")
+        client.send("123456789\n")
+        XCTAssertEqual(client.readLine(), "OK", "9 bytes + newline = 10 fits")
         client.send("0123456789ABCDEFGHIJ\n")
-        _ = client.readLine()
-        client.send("after\n")
-        XCTAssertEqual(client.readLine(), "OK")
+        XCTAssertEqual(client.readLine(), "FAILED: Event exceeds the maximum length (10 chars, including newline)")
+        XCTAssertNil(client.readLine(), "the connection is closed after FAILED")
+        let other = try LineClient(port: port)
+        other.send("after\n")
+        XCTAssertEqual(other.readLine(), "OK")
         agent.waitFor("event 'after'") { $0.contains(" after }") }
         XCTAssertEqual(agent.stop(), 0)
         let texts = agent.events(from: "k1").map(\.text)
-        XCTAssertEqual(texts, ["short", "0123456789", "after"],
-                       "the long line is cut to max-line-length bytes and its rest is not a separate event")
+        XCTAssertEqual(texts, ["123456789", "after"])
     }
 
     /// Flume's netcat source cuts the line at '\n' only: a CR before it stays
