@@ -56,24 +56,10 @@ final class RemoveHeaderInterceptor: Interceptor {
             }
             doomed.removeAll(keepingCapacity: true)
             let event = batch[i]
-            if let raw = rawEventView(event) {
-                if raw.header_count > 0, let headers = raw.headers {
-                    for j in 0..<Int(raw.header_count) {
-                        let k = headers[j].key
-                        let name = UnsafeRawBufferPointer(start: k.ptr, count: k.len)
-                        if isListed(name) || matching.matches(name, context: context) {
-                            doomed.append(String(decoding: name, as: UTF8.self))
-                        }
-                    }
-                }
-            } else {
-                // The SDK's Event changed shape: fall back to its copying API.
-                for (name, _) in event.headers {
-                    let bytes = Array(name.utf8)
-                    let hit = bytes.withUnsafeBytes { b in
-                        isListed(b) || matching.matches(b, context: context)
-                    }
-                    if hit { doomed.append(name) }
+            for j in 0..<event.headerCount {
+                let name = event.header(at: j).key
+                if isListed(name) || matching.matches(name, context: context) {
+                    doomed.append(String(decoding: name, as: UTF8.self))
                 }
             }
             for name in doomed { batch.removeHeader(i, name) }
@@ -87,18 +73,6 @@ final class RemoveHeaderInterceptor: Interceptor {
         }
         return false
     }
-}
-
-/// The C view of an event. The SDK's `Event` exposes header values by key
-/// but offers no way to list header names without copying every header into
-/// Strings; `Event` is a wrapper around exactly one `sluice_event`, so when
-/// the layouts agree its bytes are that struct. When they do not (the SDK
-/// changed), nil, and callers use the public API instead.
-@inline(__always)
-func rawEventView(_ event: Event) -> sluice_event? {
-    guard MemoryLayout<Event>.size == MemoryLayout<sluice_event>.size,
-          MemoryLayout<Event>.alignment == MemoryLayout<sluice_event>.alignment else { return nil }
-    return withUnsafeBytes(of: event) { $0.loadUnaligned(as: sluice_event.self) }
 }
 
 /// Java's `String.split(regex)`: the text between matches; a zero-width

@@ -17,6 +17,14 @@ public struct Event {
 
     public var headerCount: Int { Int(raw.header_count) }
 
+    /// Header `index` (< headerCount) as borrowed bytes, without copying.
+    @inlinable
+    public func header(at index: Int) -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        let h = raw.headers![index]
+        return (UnsafeRawBufferPointer(start: h.key.ptr, count: h.key.len),
+                UnsafeRawBufferPointer(start: h.value.ptr, count: h.value.len))
+    }
+
     /// The value of header `key`, or nil.
     public func header(_ key: String) -> String? {
         var k = key
