@@ -40,7 +40,6 @@ final class MultiplexingSelector: ChannelSelecting {
     let header: [UInt8]
     let mapping: [[UInt8]: (UInt64, UInt64)]
     let defaultMask: UInt64
-    let defaultOptional: UInt64
 
     init(channels: [String], properties: [String: String]) throws {
         header = Array((properties["header"] ?? "flume.selector.header").utf8)
@@ -63,7 +62,6 @@ final class MultiplexingSelector: ChannelSelecting {
         }
         mapping = m
         defaultMask = try maskOf(properties["default"], channels, key: "selector.default")
-        defaultOptional = 0
     }
 
     func select(_ batch: UnsafeMutablePointer<sluice_batch>) throws -> Selection {

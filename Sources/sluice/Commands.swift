@@ -18,6 +18,10 @@ struct AgentCommand: ParsableCommand {
     @Option(name: [.customShort("f"), .customLong("conf-file")], help: "Flume properties file.")
     var confFile: String?
 
+    @Option(name: [.customShort("c"), .customLong("conf")],
+            help: "Accepted for flume-ng compatibility (its flume-env.sh/log4j directory); not used.")
+    var flumeConfDir: String?
+
     @OptionGroup var plugins: PluginOptions
     @OptionGroup var log: LogOptions
 
@@ -82,6 +86,10 @@ struct CheckCommand: ParsableCommand {
 
     @Option(name: [.customShort("f"), .customLong("conf-file")], help: "Flume properties file.")
     var confFile: String
+
+    @Option(name: [.customShort("c"), .customLong("conf")],
+            help: "Accepted for flume-ng compatibility (its flume-env.sh/log4j directory); not used.")
+    var flumeConfDir: String?
 
     @OptionGroup var plugins: PluginOptions
     @OptionGroup var log: LogOptions

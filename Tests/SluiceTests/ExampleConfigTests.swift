@@ -13,7 +13,8 @@ final class ExampleConfigTests: XCTestCase {
             let text = try String(contentsOfFile: dir + "/" + f, encoding: .utf8)
             let agent = text.split(separator: "\n").first { !$0.hasPrefix("#") && $0.contains(".sources") }
                 .map { String($0.prefix { $0 != "." }) } ?? "a1"
-            let r = try runCommand(Paths.sluice, ["check", "-n", agent, "-f", dir + "/" + f, "--plugin-dir", plugins])
+            // flume-ng's "-c <conf dir>" is accepted, so existing start scripts work.
+            let r = try runCommand(Paths.sluice, ["check", "-n", agent, "-c", "/etc/flume/conf", "-f", dir + "/" + f, "--plugin-dir", plugins])
             XCTAssertEqual(r.status, 0, "\(f): \(r.stderr)")
             XCTAssertTrue(r.stdout.contains("is valid"), "\(f): \(r.stdout)")
             XCTAssertFalse(r.stderr.contains("WARNING"), "\(f) should check without warnings: \(r.stderr)")
