@@ -23,6 +23,10 @@ let plugins: [(target: String, product: String, deps: [Target.Dependency])] = [
     ("LoggerSink", "SluiceLoggerSink", []),
     ("NullSink", "SluiceNullSink", []),
     ("FlumeInterceptors", "SluiceFlumeInterceptors", ["CPCRE2"]),
+    ("SpoolDirSource", "SluiceSpoolDirSource", ["CPCRE2"]),
+    ("ExecSource", "SluiceExecSource", []),
+    ("TaildirSource", "SluiceTaildirSource", ["CPCRE2"]),
+    ("FileRollSink", "SluiceFileRollSink", []),
 ]
 
 let package = Package(

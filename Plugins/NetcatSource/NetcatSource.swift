@@ -13,11 +13,11 @@ final class NetcatSource: EventDrivenSource {
     let maxLineLength: Int
     let ackEveryEvent: Bool
     private var listenFD: Int32 = -1
-    private var acceptThread: Thread?
+    private var acceptThread: PluginThread?
     private let state = Locked(State())
 
     struct State {
-        var connections: [Int32: Thread] = [:]
+        var connections: [Int32: PluginThread] = [:]
         var stopping = false
     }
 
@@ -33,11 +33,11 @@ final class NetcatSource: EventDrivenSource {
     func start() throws {
         listenFD = try listenTCP(host: bind, port: port)
         context.log(.info, "listening on \(bind):\(boundPort(listenFD))")
-        acceptThread = Thread { [self] in acceptLoop() }
+        acceptThread = PluginThread { [self] in acceptLoop() }
     }
 
     func stop() throws {
-        let conns = state.withLock { s -> [Int32: Thread] in
+        let conns = state.withLock { s -> [Int32: PluginThread] in
             s.stopping = true
             return s.connections
         }
@@ -58,7 +58,7 @@ final class NetcatSource: EventDrivenSource {
             }
             let ok = state.withLock { s -> Bool in
                 if s.stopping { return false }
-                s.connections[fd] = Thread { [self] in serve(fd) }
+                s.connections[fd] = PluginThread { [self] in serve(fd) }
                 return true
             }
             if !ok { close(fd) }

@@ -3,40 +3,6 @@ import SluiceSDK
 import Glibc
 #endif
 
-/// A value guarded by a pthread mutex.
-final class Locked<T>: @unchecked Sendable {
-    private var value: T
-    private var mutex = pthread_mutex_t()
-
-    init(_ value: T) {
-        self.value = value
-        pthread_mutex_init(&mutex, nil)
-    }
-
-    func withLock<R>(_ body: (inout T) -> R) -> R {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return body(&value)
-    }
-}
-
-/// A joinable pthread.
-final class Thread: @unchecked Sendable {
-    private var tid = pthread_t()
-    private final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
-
-    init(_ body: @escaping () -> Void) {
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
-        pthread_create(&tid, nil, { arg in
-            Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue().body()
-            return nil
-        }, box)
-    }
-
-    func join() { pthread_join(tid, nil) }
-    func detach() { pthread_detach(tid) }
-}
-
 /// A listening IPv4 TCP socket on host:port.
 func listenTCP(host: String, port: Int) throws -> Int32 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
