@@ -22,10 +22,10 @@ let plugins: [(target: String, product: String, deps: [Target.Dependency])] = [
     ("NetcatSource", "SluiceNetcatSource", []),
     ("LoggerSink", "SluiceLoggerSink", []),
     ("NullSink", "SluiceNullSink", []),
-    ("FlumeInterceptors", "SluiceFlumeInterceptors", ["CPCRE2"]),
-    ("SpoolDirSource", "SluiceSpoolDirSource", ["CPCRE2"]),
+    ("FlumeInterceptors", "SluiceFlumeInterceptors", ["PluginRegex"]),
+    ("SpoolDirSource", "SluiceSpoolDirSource", ["PluginRegex"]),
     ("ExecSource", "SluiceExecSource", []),
-    ("TaildirSource", "SluiceTaildirSource", ["CPCRE2"]),
+    ("TaildirSource", "SluiceTaildirSource", ["PluginRegex"]),
     ("FileRollSink", "SluiceFileRollSink", []),
 ]
 
@@ -91,8 +91,11 @@ let package = Package(
             linkerSettings: pluginLinkerSettings
         ),
 
-        .systemLibrary(name: "CPCRE2", path: "Plugins/CPCRE2", pkgConfig: "libpcre2-8",
+        // Shared by plugins (linked statically into each): PCRE2 regexes with Java's flavour.
+        .systemLibrary(name: "CPCRE2", path: "Plugins/Common/CPCRE2", pkgConfig: "libpcre2-8",
                        providers: [.apt(["libpcre2-dev"])]),
+        .target(name: "PluginRegex", dependencies: ["CPCRE2", .product(name: "SluiceSDK", package: "sdk")],
+                path: "Plugins/Common/PluginRegex"),
 
         .testTarget(
             name: "SluiceConfigTests",

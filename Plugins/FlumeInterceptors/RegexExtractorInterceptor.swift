@@ -1,4 +1,5 @@
 import CPCRE2
+import PluginRegex
 import SluiceSDK
 #if canImport(Glibc)
 import Glibc

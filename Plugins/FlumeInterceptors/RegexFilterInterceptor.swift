@@ -1,3 +1,4 @@
+import PluginRegex
 import SluiceSDK
 
 /// Flume's `regex_filter` interceptor: searches each body for `regex` (a

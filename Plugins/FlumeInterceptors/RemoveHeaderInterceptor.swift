@@ -1,4 +1,5 @@
 import SluiceABI
+import PluginRegex
 import SluiceSDK
 
 /// Flume's `remove_header` interceptor. Removes, in this order:

@@ -1,3 +1,4 @@
+import PluginRegex
 import SluiceSDK
 
 /// Flume's `search_replace` interceptor: replaces every match of

@@ -2,8 +2,8 @@ import CPCRE2
 import SluiceSDK
 
 /// A compiled PCRE2 (8-bit) pattern with its own match data, built once at
-/// configure time and used from one thread at a time (an interceptor instance
-/// is never called concurrently).
+/// configure time and used from one thread at a time. Shared by the
+/// first-party plugins that take Java-style regexes (linked into each).
 ///
 /// Flavour: Java-like where cheap. Newlines are CR, LF or CRLF (Java's `.` and
 /// `$` treat all three as line ends); `\uhhhh` and `\xhh` escapes work as in
@@ -11,18 +11,18 @@ import SluiceSDK
 /// part of a multi-byte character; it is compiled with MATCH_INVALID_UTF so a
 /// body that is not valid UTF-8 is still searched (invalid bytes never match)
 /// instead of making the match fail with an error.
-final class PCRE2Regex {
-    enum Anchoring {
+public final class PCRE2Regex {
+    public enum Anchoring {
         /// Like Java's `Matcher.find()`: a match anywhere.
         case find
         /// Like Java's `Matcher.matches()`: the whole subject must match.
         case wholeSubject
     }
 
-    let pattern: String
-    let captureCount: Int
-    let isUTF: Bool
-    let isJIT: Bool
+    public let pattern: String
+    public let captureCount: Int
+    public let isUTF: Bool
+    public let isJIT: Bool
 
     private let code: OpaquePointer
     private let matchData: OpaquePointer
@@ -34,14 +34,14 @@ final class PCRE2Regex {
     private let emptySubject: UnsafeMutablePointer<UInt8>
 
     /// Match failures other than "no match" (limits hit); reported once.
-    private(set) var matchErrors = 0
+    public private(set) var matchErrors = 0
 
     /// PCRE2_UNSET, `~(size_t)0`, as it reads through an `Int` ovector.
-    static let unset = Int(bitPattern: UInt.max)
+    public static let unset = Int(bitPattern: UInt.max)
 
     /// Compiles `pattern`; `key` is the property it came from and is named in
     /// the config error on failure.
-    init(pattern: String, key: String, anchoring: Anchoring = .find) throws {
+    public init(pattern: String, key: String, anchoring: Anchoring = .find) throws {
         self.pattern = pattern
         let utf = patternNeedsUTF(pattern)
         self.isUTF = utf
@@ -115,7 +115,7 @@ final class PCRE2Regex {
     }
 
     /// PCRE2's text for an error code.
-    static func message(for code: Int32) -> String {
+    public static func message(for code: Int32) -> String {
         var buf = [UInt8](repeating: 0, count: 256)
         let n = buf.withUnsafeMutableBufferPointer { pcre2_get_error_message_8(code, $0.baseAddress, $0.count) }
         return n > 0 ? String(decoding: buf[0..<Int(n)], as: UTF8.self) : "PCRE2 error \(code)"
@@ -125,7 +125,7 @@ final class PCRE2Regex {
     /// > 0 matched (1 + highest group set), PCRE2_ERROR_NOMATCH (-1), or
     /// another negative error.
     @inline(__always)
-    func match(_ subject: UnsafeRawBufferPointer, from start: Int = 0) -> Int32 {
+    public func match(_ subject: UnsafeRawBufferPointer, from start: Int = 0) -> Int32 {
         let base = subject.baseAddress.map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) }
             ?? UnsafePointer(emptySubject)
         if isJIT {
@@ -137,7 +137,7 @@ final class PCRE2Regex {
     /// True when the pattern matches somewhere in `subject` (or the whole of
     /// it, for `.wholeSubject`). An error counts as no match and is noted.
     @inline(__always)
-    func matches(_ subject: UnsafeRawBufferPointer, context: ComponentContext?) -> Bool {
+    public func matches(_ subject: UnsafeRawBufferPointer, context: ComponentContext?) -> Bool {
         let rc = match(subject)
         if rc >= 0 { return true }
         if rc != PCRE2_ERROR_NOMATCH { noteError(rc, context: context) }
@@ -147,7 +147,7 @@ final class PCRE2Regex {
     /// The byte range of group `i` (0 = whole match) after a successful
     /// match, or nil when that group did not take part.
     @inline(__always)
-    func range(ofGroup i: Int) -> Range<Int>? {
+    public func range(ofGroup i: Int) -> Range<Int>? {
         guard i >= 0, i <= captureCount else { return nil }
         let s = ovector[2 * i], e = ovector[2 * i + 1]
         // `\K` inside a lookahead can report start > end; treat as unset.
@@ -156,7 +156,7 @@ final class PCRE2Regex {
     }
 
     /// The number of a named group, or nil.
-    func groupNumber(named name: String) -> Int? {
+    public func groupNumber(named name: String) -> Int? {
         var bytes = Array(name.utf8)
         bytes.append(0)
         let n = bytes.withUnsafeBufferPointer { pcre2_substring_number_from_name_8(code, $0.baseAddress) }
@@ -169,7 +169,7 @@ final class PCRE2Regex {
     /// start/end and returns false to stop. Returns the negative PCRE2 code
     /// that ended the walk (NOMATCH normally) or 1 when `body` stopped it.
     @discardableResult
-    func forEachMatch(in subject: UnsafeRawBufferPointer, context: ComponentContext?,
+    public func forEachMatch(in subject: UnsafeRawBufferPointer, context: ComponentContext?,
                       _ body: (Int, Int) -> Bool) -> Int32 {
         let length = subject.count
         var from = 0
@@ -216,7 +216,7 @@ final class PCRE2Regex {
 
     /// Match errors (resource limits, mostly) are not fatal: the event is
     /// treated as not matching. The first one is logged.
-    func noteError(_ rc: Int32, context: ComponentContext?) {
+    public func noteError(_ rc: Int32, context: ComponentContext?) {
         matchErrors += 1
         if matchErrors == 1, let context {
             context.log(.warn, "regular expression '\(pattern)' failed to match: \(PCRE2Regex.message(for: rc)); "
@@ -230,7 +230,7 @@ final class PCRE2Regex {
 /// classes, wrong wherever one pattern item could swallow part of a
 /// multi-byte character (`.`, negated classes and escapes) or name a
 /// character above 0x7F. False positives only cost a little speed.
-func patternNeedsUTF(_ pattern: String) -> Bool {
+public func patternNeedsUTF(_ pattern: String) -> Bool {
     let b = Array(pattern.utf8)
     var i = 0
     while i < b.count {
