@@ -15,7 +15,11 @@ extension Agent {
                 s.handle.metrics.startTime.set(now)
             }
             for c in channels {
-                c.start()
+                do {
+                    try c.start()
+                } catch {
+                    throw ChannelError(description: "channel '\(c.name)': \(error)")
+                }
                 c.metrics.startTime.set(now)
             }
             for (p, runner) in sinkGroups {

@@ -36,19 +36,23 @@ public final class Agent: @unchecked Sendable {
         // Channels.
         var channelByName: [String: Channel] = [:]
         for c in def.channels {
-            guard HostTypes.is(HostTypes.memoryChannel, c.type) else {
-                problems.error(c.location, c.keyPrefix + "type", "unknown channel type '\(c.type)' (known: memory)")
+            let isMemory = HostTypes.is(HostTypes.memoryChannel, c.type)
+            guard isMemory || HostTypes.is(HostTypes.fileChannel, c.type) else {
+                problems.error(c.location, c.keyPrefix + "type", "unknown channel type '\(c.type)' (known: memory, file)")
                 continue
             }
+            let known = isMemory ? MemoryChannel.knownKeys : FileChannelConfig.knownKeys
             Self.checkKeys(c.properties, locations: c.keyLocations, prefix: c.keyPrefix, fallback: c.location,
-                           isKnown: { MemoryChannel.knownKeys.contains($0) }, required: [], what: "memory channel", problems: &problems)
+                           isKnown: { known.contains($0) }, required: [], what: "\(isMemory ? "memory" : "file") channel",
+                           problems: &problems)
             do {
-                let ch = try MemoryChannel(name: c.name, properties: c.properties,
-                                           metrics: metrics.group(category: "CHANNEL", name: c.name, type: c.type))
+                let group = metrics.group(category: "CHANNEL", name: c.name, type: c.type)
+                let ch: Channel = isMemory ? try MemoryChannel(name: c.name, properties: c.properties, metrics: group)
+                                           : try FileChannel(name: c.name, properties: c.properties, metrics: group)
                 channels.append(ch)
                 channelByName[c.name] = ch
             } catch {
-                problems.error(c.location, c.keyPrefix.dropLast() + "", "\(error)")
+                problems.error(c.location, String(c.keyPrefix.dropLast()), "\(error)")
             }
         }
 

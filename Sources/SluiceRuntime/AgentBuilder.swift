@@ -4,6 +4,7 @@ import SluiceConfig
 /// Names that resolve to host-provided components, with Flume's class names.
 enum HostTypes {
     static let memoryChannel = ["memory", "org.apache.flume.channel.memorychannel"]
+    static let fileChannel = ["file", "org.apache.flume.channel.file.filechannel"]
     static let replicating = ["replicating", "org.apache.flume.channel.replicatingchannelselector"]
     static let multiplexing = ["multiplexing", "org.apache.flume.channel.multiplexingchannelselector"]
     static let loadBalancingSelector = ["load_balancing", "org.apache.flume.channel.loadbalancingchannelselector"]

@@ -99,6 +99,10 @@ final class ChannelProcessor: @unchecked Sendable {
             let r: PutReservation?
             do {
                 r = try channels[c].preparePut(count: count, bodyBytes: bytes, wait: true)
+            } catch let full as ChannelFull {
+                for (rc, _, rr) in reserved { channels[rc].abortPut(rr) }
+                writeError("\(full)", err)
+                return sluice_status(SLUICE_BACKOFF)
             } catch {
                 for (rc, _, rr) in reserved { channels[rc].abortPut(rr) }
                 writeError("\(error)", err)
@@ -111,16 +115,28 @@ final class ChannelProcessor: @unchecked Sendable {
             }
             reserved.append((c, indices, r))
         }
-        // Phase 2: commit; move the events out of the batch.
+        // Phase 2: commit, durable channels first: their commit can fail,
+        // and then the others are still only reserved and can be let go.
+        reserved.sort { channels[$0.0].isDurable && !channels[$1.0].isDurable }
         let whole = batch.detach()
-        for (c, indices, r) in reserved {
-            channels[c].commitPut(r, indices.map { whole.subset($0) } ?? whole)
+        for (n, (c, indices, r)) in reserved.enumerated() {
+            do {
+                try channels[c].commitPut(r, indices.map { whole.subset($0) } ?? whole)
+            } catch {
+                for (rc, _, rr) in reserved[(n + 1)...] { channels[rc].abortPut(rr) }
+                if n > 0 {
+                    source.logger.error("channel '\(channels[c].name)' failed after \(n) other durable channel(s) committed this batch; a retry duplicates it there")
+                }
+                batch.reattach(whole)
+                writeError("\(error)", err)
+                return sluice_status(SLUICE_ERR_GENERIC)
+            }
         }
         for (c, indices, bytes) in optionalPlan {
             let count = indices?.count ?? n
             do {
                 if let r = try channels[c].preparePut(count: count, bodyBytes: bytes, wait: false) {
-                    channels[c].commitPut(r, indices.map { whole.subset($0) } ?? whole)
+                    try channels[c].commitPut(r, indices.map { whole.subset($0) } ?? whole)
                 } else {
                     source.logger.warning("optional channel '\(channels[c].name)' is full; \(count) events not written to it")
                 }

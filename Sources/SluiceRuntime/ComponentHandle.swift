@@ -83,17 +83,24 @@ public final class ComponentHandle: @unchecked Sendable {
             t = TakeTransaction(capacity: channel.transactionCapacity)
             txn = t
         }
-        let got = channel.take(into: t, max: max, waitNanos: waitNanos)
+        let got = try channel.take(into: t, max: max, waitNanos: waitNanos)
         drainAttempt.add(Int64(got))
         if got == 0 { batchEmpty.add(1) } else if got < max { batchUnderflow.add(1) } else { batchComplete.add(1) }
         lastTakeWasEmpty = got == 0
         return UnsafePointer(t.view)
     }
 
-    func commit() {
+    /// Commits the take; if the channel cannot make it final, the events go
+    /// back to the channel and the error is thrown.
+    func commit() throws {
         guard let channel, let t = txn else { return }
         let n = t.count
-        channel.commitTake(t)
+        do {
+            try channel.commitTake(t)
+        } catch {
+            channel.rollbackTake(t)
+            throw error
+        }
         drainSuccess.add(Int64(n))
     }
 

@@ -91,9 +91,14 @@ enum HostAPI {
                 return sluice_status(SLUICE_ERR_STATE)
             }
         }
-        api.sink_commit = { c, _ in
-            ComponentHandle.from(c).commit()
-            return sluice_status(SLUICE_OK)
+        api.sink_commit = { c, err in
+            do {
+                try ComponentHandle.from(c).commit()
+                return sluice_status(SLUICE_OK)
+            } catch {
+                writeError("\(error); the events were returned to the channel", err)
+                return sluice_status(SLUICE_ERR_IO)
+            }
         }
         api.sink_rollback = { c in
             ComponentHandle.from(c).rollback()

@@ -161,6 +161,14 @@ public final class HostBatch {
         raw.pointee.count = savedCount
     }
 
+    /// Undoes `detach` after a failed commit: the batch holds those events
+    /// (and their arena) again, so the processor can restore the originals.
+    func reattach(_ chunk: EventChunk) {
+        raw.pointee.events.update(from: chunk.events, count: chunk.count)
+        raw.pointee.count = chunk.count
+        arena = chunk.arenas[0]
+    }
+
     /// Moves the events and their arena out into a chunk, leaving this batch
     /// empty with a fresh arena and array. No bytes are copied.
     func detach() -> EventChunk {

@@ -9,14 +9,15 @@ import SluiceABI
 /// then bytes are counted exactly), byteCapacityBufferPercentage and
 /// keep-alive, with Flume's defaults.
 final class MemoryChannel: Channel {
-static let knownKeys = ["capacity", "transactionCapacity", "byteCapacity",
+    static let knownKeys = ["capacity", "transactionCapacity", "byteCapacity",
                                    "byteCapacityBufferPercentage", "keep-alive"]
     static let slotSize = 100
 
-let name: String
-let capacity: Int
-let transactionCapacity: Int
-let metrics: CounterGroup
+    let isDurable = false
+    let name: String
+    let capacity: Int
+    let transactionCapacity: Int
+    let metrics: CounterGroup
     let keepAliveNanos: UInt64
     /// Body bytes the channel may hold (whole 100-byte slots); 0 = unlimited.
     let byteLimit: Int
@@ -36,7 +37,7 @@ let metrics: CounterGroup
     private let putAttempts, putSuccess, takeAttempts, takeSuccess: MetricCell
     private let sizeGauge: MetricCell
 
-init(name: String, properties: [String: String], metrics: CounterGroup) throws {
+    init(name: String, properties: [String: String], metrics: CounterGroup) throws {
         self.name = name
         self.metrics = metrics
         func int(_ key: String, _ def: Int) throws -> Int {
@@ -76,13 +77,13 @@ init(name: String, properties: [String: String], metrics: CounterGroup) throws {
         }
     }
 
-var size: Int { lock.withLock { stored } }
+    var size: Int { lock.withLock { stored } }
 
-func start() {
+    func start() throws {
         lock.withLock { stopped = false }
     }
 
-func stop() {
+    func stop() {
         lock.withLock {
             stopped = true
             lock.broadcast()
@@ -93,7 +94,7 @@ func stop() {
         byteLimit == 0 ? 0 : bytes
     }
 
-func preparePut(count: Int, bodyBytes: Int, wait: Bool) throws -> PutReservation? {
+    func preparePut(count: Int, bodyBytes: Int, wait: Bool) throws -> PutReservation? {
         putAttempts.add(Int64(count))
         if count > transactionCapacity {
             throw ChannelError(description: "channel '\(name)': a batch of \(count) events exceeds transactionCapacity \(transactionCapacity)")
@@ -116,7 +117,7 @@ func preparePut(count: Int, bodyBytes: Int, wait: Bool) throws -> PutReservation
         }
     }
 
-func commitPut(_ r: PutReservation, _ chunk: EventChunk) {
+    func commitPut(_ r: PutReservation, _ chunk: EventChunk) {
         lock.withLock {
             reserved -= r.count
             if chunk.count > 0 {
@@ -129,7 +130,7 @@ func commitPut(_ r: PutReservation, _ chunk: EventChunk) {
         putSuccess.add(Int64(chunk.count))
     }
 
-func abortPut(_ r: PutReservation) {
+    func abortPut(_ r: PutReservation) {
         lock.withLock {
             reserved -= r.count
             bytesUsed -= r.slots
@@ -137,7 +138,7 @@ func abortPut(_ r: PutReservation) {
         }
     }
 
-func take(into txn: TakeTransaction, max: Int, waitNanos: UInt64) -> Int {
+    func take(into txn: TakeTransaction, max: Int, waitNanos: UInt64) -> Int {
         let want = Swift.min(max, txn.capacity - txn.count, transactionCapacity - txn.count)
         guard want > 0 else { return 0 }
         takeAttempts.add(1)
@@ -175,7 +176,7 @@ func take(into txn: TakeTransaction, max: Int, waitNanos: UInt64) -> Int {
         return taken
     }
 
-func commitTake(_ txn: TakeTransaction) {
+    func commitTake(_ txn: TakeTransaction) {
         if txn.count > 0 {
             lock.withLock {
                 bytesUsed -= slots(txn.bodyBytes)
@@ -187,7 +188,7 @@ func commitTake(_ txn: TakeTransaction) {
         txn.reset()
     }
 
-func rollbackTake(_ txn: TakeTransaction) {
+    func rollbackTake(_ txn: TakeTransaction) {
         guard txn.count > 0 else { txn.reset(); return }
         // Back to the head, in the original order.
         let ev = UnsafeMutablePointer<sluice_event>.allocate(capacity: txn.count)

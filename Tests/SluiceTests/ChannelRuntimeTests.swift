@@ -37,12 +37,12 @@ final class ChannelRuntimeTests: XCTestCase {
         return ChannelProcessor(source: source, channels: channels, interceptors: [], selector: sel)
     }
 
-    func drain(_ c: MemoryChannel) -> [String] {
+    func drain(_ c: Channel) throws -> [String] {
         let txn = TakeTransaction(capacity: c.transactionCapacity)
         var out: [String] = []
-        while c.take(into: txn, max: c.transactionCapacity, waitNanos: 0) > 0 {
+        while try c.take(into: txn, max: c.transactionCapacity, waitNanos: 0) > 0 {
             out += bodies(UnsafePointer(txn.view))
-            c.commitTake(txn)
+            try c.commitTake(txn)
         }
         return out
     }
@@ -65,8 +65,8 @@ final class ChannelRuntimeTests: XCTestCase {
         let ok = batch(["1", "2", "3"])
         XCTAssertEqual(p.submit(ok, &err), sluice_status(SLUICE_OK))
         XCTAssertEqual(ok.count, 0, "a committed batch is handed back empty")
-        XCTAssertEqual(drain(big), ["1", "2", "3"])
-        XCTAssertEqual(drain(small), ["p1", "p2", "p3", "p4", "p5", "1", "2", "3"])
+        XCTAssertEqual(try drain(big), ["1", "2", "3"])
+        XCTAssertEqual(try drain(small), ["p1", "p2", "p3", "p4", "p5", "1", "2", "3"])
     }
 
     func testOptionalChannelFullDoesNotFailSubmit() throws {
@@ -75,7 +75,7 @@ final class ChannelRuntimeTests: XCTestCase {
         let p = try processor([req, opt], optional: "opt")
         var err = sluice_error()
         XCTAssertEqual(p.submit(batch(["x", "y", "z"]), &err), sluice_status(SLUICE_OK))
-        XCTAssertEqual(drain(req), ["x", "y", "z"])
+        XCTAssertEqual(try drain(req), ["x", "y", "z"])
         XCTAssertEqual(opt.size, 0)
     }
 
@@ -94,11 +94,11 @@ final class ChannelRuntimeTests: XCTestCase {
         var err = sluice_error()
         XCTAssertEqual(p.submit(batch(["1", "2", "3", "4", "5"]), &err), sluice_status(SLUICE_OK))
         let txn = TakeTransaction(capacity: 10)
-        XCTAssertEqual(c.take(into: txn, max: 2, waitNanos: 0), 2)
+        XCTAssertEqual(try c.take(into: txn, max: 2, waitNanos: 0), 2)
         XCTAssertEqual(bodies(UnsafePointer(txn.view)), ["1", "2"])
         c.rollbackTake(txn)
         XCTAssertEqual(c.size, 5)
-        XCTAssertEqual(drain(c), ["1", "2", "3", "4", "5"])
+        XCTAssertEqual(try drain(c), ["1", "2", "3", "4", "5"])
     }
 
     func testRollbackOfPartTakenChunkKeepsOrder() throws {
@@ -108,9 +108,9 @@ final class ChannelRuntimeTests: XCTestCase {
         XCTAssertEqual(p.submit(batch(["1", "2", "3"]), &err), sluice_status(SLUICE_OK))
         XCTAssertEqual(p.submit(batch(["4", "5"]), &err), sluice_status(SLUICE_OK))
         let txn = TakeTransaction(capacity: 10)
-        XCTAssertEqual(c.take(into: txn, max: 4, waitNanos: 0), 4, "spans two chunks, leaves one in the second")
+        XCTAssertEqual(try c.take(into: txn, max: 4, waitNanos: 0), 4, "spans two chunks, leaves one in the second")
         c.rollbackTake(txn)
-        XCTAssertEqual(drain(c), ["1", "2", "3", "4", "5"])
+        XCTAssertEqual(try drain(c), ["1", "2", "3", "4", "5"])
     }
 
     func testFullChannelRefusesUntilSinkCommits() throws {
@@ -120,11 +120,11 @@ final class ChannelRuntimeTests: XCTestCase {
         XCTAssertEqual(p.submit(batch(["1", "2", "3", "4"]), &err), sluice_status(SLUICE_OK))
         XCTAssertEqual(p.submit(batch(["5"]), &err), sluice_status(SLUICE_BACKOFF))
         let txn = TakeTransaction(capacity: 4)
-        XCTAssertEqual(c.take(into: txn, max: 2, waitNanos: 0), 2)
+        XCTAssertEqual(try c.take(into: txn, max: 2, waitNanos: 0), 2)
         XCTAssertEqual(p.submit(batch(["5"]), &err), sluice_status(SLUICE_BACKOFF), "taken but uncommitted events still hold their room until commit")
-        c.commitTake(txn)
+        try c.commitTake(txn)
         XCTAssertEqual(p.submit(batch(["5"]), &err), sluice_status(SLUICE_OK))
-        XCTAssertEqual(drain(c), ["3", "4", "5"])
+        XCTAssertEqual(try drain(c), ["3", "4", "5"])
     }
 
     func testByteCapacityLimitsBodyBytes() throws {
@@ -135,7 +135,7 @@ final class ChannelRuntimeTests: XCTestCase {
         let body = String(repeating: "x", count: 300)
         XCTAssertEqual(p.submit(batch([body, body]), &err), sluice_status(SLUICE_OK))
         XCTAssertEqual(p.submit(batch([body]), &err), sluice_status(SLUICE_BACKOFF))
-        XCTAssertEqual(drain(c).count, 2)
+        XCTAssertEqual(try drain(c).count, 2)
         XCTAssertEqual(p.submit(batch([body]), &err), sluice_status(SLUICE_OK), "committed takes free their bytes")
     }
 
@@ -151,7 +151,7 @@ final class ChannelRuntimeTests: XCTestCase {
             let bytes = Array(s.utf8)
             _ = bytes.withUnsafeBufferPointer { b.append(body: $0.baseAddress, length: $0.count, headers: nil, headerCount: 0) }
         }
-        XCTAssertEqual(drain(c), ["first", "second"])
+        XCTAssertEqual(try drain(c), ["first", "second"])
     }
 
     func testSetHeaderIsCopyOnWriteAndRemovable() throws {
