@@ -46,8 +46,9 @@ extension Agent {
     /// stops sinks, channels and services, then destroys every instance.
     public func stop(drainNanos: UInt64 = 5_000_000_000) {
         let now = epochMillis()
+        // Tell every source first, so one slow stop does not keep the others running.
+        for (s, _) in sources { s.handle.markStopping() }
         for (s, runner) in sources {
-            s.handle.markStopping()
             runner?.stop()
             do { try s.stop() } catch { logger.error("\(error)") }
             s.handle.metrics.stopTime.set(now)

@@ -55,7 +55,11 @@ extension Agent {
     /// A key left out counts with the default the plugin declares, as Flume
     /// checks the effective batch size.
     static func checkBatchSize(_ def: ComponentDefinition, type: ComponentTypeInfo, channel: Channel, problems: inout BuildProblems) {
-        for key in ["batchSize", "batch-size", "sink.batchSize", "flumeBatchSize"] {
+        let keys = ["batchSize", "batch-size", "sink.batchSize", "flumeBatchSize"]
+        // Keys that are set win; only when none is, the declared defaults count
+        // (a plugin may accept two spellings of one setting).
+        let set = keys.filter { def.properties[$0] != nil }
+        for key in set.isEmpty ? keys : set {
             let declared = type.keys.first { $0.name == key }?.defaultValue
             if let v = def.properties[key] ?? declared, let n = Int(v), n > channel.transactionCapacity {
                 problems.error(def.keyLocations[key] ?? def.location, def.keyPrefix + key,
