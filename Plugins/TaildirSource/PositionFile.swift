@@ -64,10 +64,11 @@ struct PositionFile {
         return out
     }
 
-    /// Writes `bytes` to a temporary file beside the position file, syncs it,
-    /// renames it over the position file and syncs the directory: a crash
-    /// leaves either the old or the new file, never a torn one.
-    func replace(with bytes: [UInt8]) throws {
+    /// Writes `bytes` to a temporary file beside the position file and
+    /// renames it over the position file: a crash leaves either the old or
+    /// the new file, never a torn one. With `sync` the file and directory are
+    /// fsync'd too, so the new positions also survive a power loss.
+    func replace(with bytes: [UInt8], sync: Bool = true) throws {
         let tmp = path + ".tmp"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SluiceError.io("cannot create '\(tmp)': \(errnoText())") }
@@ -86,7 +87,7 @@ struct PositionFile {
             }
             written += n
         }
-        if fsync(fd) != 0 {
+        if sync && fsync(fd) != 0 {
             let e = errnoText()
             close(fd)
             throw SluiceError.io("cannot sync '\(tmp)': \(e)")
@@ -94,6 +95,7 @@ struct PositionFile {
         close(fd)
         guard rename(tmp, path) == 0 else { throw SluiceError.io("cannot rename '\(tmp)' to '\(path)': \(errnoText())") }
         ok = true
+        guard sync else { return }
         let dfd = open(parentDirectory(of: path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 {
             _ = fsync(dfd)

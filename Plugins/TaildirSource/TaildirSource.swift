@@ -11,9 +11,10 @@ import Glibc
 /// Delivery: a file's committed position moves only after the batch holding
 /// its lines was committed to the channels; a refused batch is resubmitted
 /// unchanged after the runner's back-off. The position file is rewritten
-/// (atomically) every `writePosInterval` from committed positions, and on
-/// stop. After a crash the lines committed since the last write are read
-/// again: at most `writePosInterval` worth of duplicates, never a loss.
+/// (atomically, without fsync) after every committed batch, so a killed
+/// agent repeats at most the batch in flight; and fsync'd every
+/// `writePosInterval` and on stop, so after a power loss at most
+/// `writePosInterval` worth of lines repeat. Never a loss.
 ///
 /// Files are followed by inode: a file renamed while it is still matched (or
 /// still open) carries on from its position; a new file at the old name is a
@@ -73,7 +74,10 @@ final class TaildirSource: PollableSource {
     private var writer: PluginThread?
     /// Writer-thread state; read by stop() only after the thread was joined.
     private var lastWrittenVersion: UInt64?
+    private var lastSyncedVersion: UInt64?
     private var writeFailing = false
+    /// The runner (after each commit) and the writer thread both save.
+    private let saving = Locked(())
 
     init(context: ComponentContext, properties: Properties) throws {
         self.context = context
@@ -222,6 +226,7 @@ final class TaildirSource: PollableSource {
                     s.entries[slot]?.pos = pos
                     s.version &+= 1
                 }
+                savePositions(force: false, sync: false)
             }
             pending = nil
             if fullLogged {
@@ -659,15 +664,20 @@ final class TaildirSource: PollableSource {
         }
     }
 
-    /// Writes the committed positions when they changed since the last write
-    /// (always with `force`).
-    private func savePositions(force: Bool) {
+    /// Writes the committed positions when they changed since the last
+    /// write of that kind (always with `force`).
+    private func savePositions(force: Bool, sync: Bool = true) {
+        saving.withLock { _ in savePositionsLocked(force: force, sync: sync) }
+    }
+
+    private func savePositionsLocked(force: Bool, sync: Bool) {
         let (entries, version) = table.withLock { s in (s.entries, s.version) }
-        if !force, version == lastWrittenVersion { return }
+        if !force, version == (sync ? lastSyncedVersion : lastWrittenVersion) { return }
         let ordered = entries.sorted { $0.key < $1.key }.map { $0.value }
         do {
-            try positionFile.replace(with: PositionFile.encode(ordered))
+            try positionFile.replace(with: PositionFile.encode(ordered), sync: sync)
             lastWrittenVersion = version
+            if sync { lastSyncedVersion = version }
             if writeFailing {
                 context.log(.info, "position file \(positionFile.path) written again")
                 writeFailing = false
