@@ -127,3 +127,46 @@ public final class ComponentContext: @unchecked Sendable {
     /// Rolls the open take transaction back: its events return to the channel.
     public func rollback() { host.pointee.sink_rollback(handle) }
 }
+
+/// Headers converted to bytes once (e.g. at configure time) and attached to
+/// many events without per-event conversion. Immutable; its memory lives as
+/// long as the object.
+public final class HeaderSet: @unchecked Sendable {
+    let headers: UnsafeMutablePointer<sluice_header>
+    public let count: Int
+    private let storage: UnsafeMutableRawPointer
+
+    public init(_ pairs: [(String, String)]) {
+        let total = pairs.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count }
+        storage = .allocate(byteCount: max(1, total), alignment: 1)
+        headers = .allocate(capacity: max(1, pairs.count))
+        count = pairs.count
+        var at = 0
+        for (i, (k, v)) in pairs.enumerated() {
+            let kp = storage + at
+            for (j, b) in k.utf8.enumerated() { (kp + j).storeBytes(of: b, as: UInt8.self) }
+            at += k.utf8.count
+            let vp = storage + at
+            for (j, b) in v.utf8.enumerated() { (vp + j).storeBytes(of: b, as: UInt8.self) }
+            at += v.utf8.count
+            headers[i] = sluice_header(
+                key: sluice_bytes(ptr: UnsafePointer(kp.assumingMemoryBound(to: UInt8.self)), len: k.utf8.count),
+                value: sluice_bytes(ptr: UnsafePointer(vp.assumingMemoryBound(to: UInt8.self)), len: v.utf8.count))
+        }
+    }
+
+    deinit {
+        headers.deallocate()
+        storage.deallocate()
+    }
+}
+
+extension OwnedBatch {
+    /// Appends an event with prepared headers: the fast path for sources
+    /// that stamp the same headers on many events.
+    public func append(body: UnsafeRawBufferPointer, headers: HeaderSet) throws {
+        let s = host.pointee.batch_append(raw, body.baseAddress?.assumingMemoryBound(to: UInt8.self), body.count,
+                                          headers.headers, headers.count)
+        if s != SLUICE_OK { throw SluiceError(.noMemory, "batch_append failed") }
+    }
+}
