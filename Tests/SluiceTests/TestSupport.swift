@@ -15,7 +15,8 @@ enum Paths {
     static let sluice = buildDir + "/sluice"
 
     static let firstPartyPlugins = ["SluiceSequenceSource", "SluiceNetcatSource", "SluiceLoggerSink",
-                                    "SluiceNullSink", "SluiceFlumeInterceptors"]
+                                    "SluiceNullSink", "SluiceFlumeInterceptors", "SluiceSpoolDirSource",
+                                    "SluiceExecSource", "SluiceTaildirSource", "SluiceFileRollSink"]
 
     static func plugin(_ product: String) -> String { buildDir + "/lib\(product).so" }
 }
