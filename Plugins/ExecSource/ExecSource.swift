@@ -97,7 +97,7 @@ final class ExecSource: EventDrivenSource {
         let wake = try makePipe()
         wakeRead = wake.read
         wakeWrite = wake.write
-        worker = PluginThread { [self] in run() }
+        worker = try PluginThread { [self] in run() }
     }
 
     func stop() throws {

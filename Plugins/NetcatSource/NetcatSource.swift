@@ -33,7 +33,7 @@ final class NetcatSource: EventDrivenSource {
     func start() throws {
         listenFD = try listenTCP(host: bind, port: port)
         context.log(.info, "listening on \(bind):\(boundPort(listenFD))")
-        acceptThread = PluginThread { [self] in acceptLoop() }
+        acceptThread = try PluginThread { [self] in acceptLoop() }
     }
 
     func stop() throws {
@@ -58,7 +58,11 @@ final class NetcatSource: EventDrivenSource {
             }
             let ok = state.withLock { s -> Bool in
                 if s.stopping { return false }
-                s.connections[fd] = PluginThread { [self] in serve(fd) }
+                guard let t = try? PluginThread({ [self] in serve(fd) }) else {
+                    context.log(.error, "cannot serve a new connection: no thread")
+                    return false
+                }
+                s.connections[fd] = t
                 return true
             }
             if !ok { close(fd) }

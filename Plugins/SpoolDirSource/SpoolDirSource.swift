@@ -108,7 +108,7 @@ final class SpoolDirSource: EventDrivenSource {
             savedPosition = record
         }
         batch = context.newBatch(capacity: min(settings.batchSize, 10_000)) // grows if needed
-        thread = PluginThread { [self] in run() }
+        thread = try PluginThread { [self] in run() }
     }
 
     func stop() throws {

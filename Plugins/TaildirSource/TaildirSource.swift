@@ -174,7 +174,7 @@ final class TaildirSource: PollableSource {
         loadPositions()
         scan(now: startedAt, first: true)
         started = true
-        writer = PluginThread { [self] in
+        writer = try PluginThread { [self] in
             while writerSignal.wait(millis: writePosInterval) { savePositions(force: false) }
         }
         context.log(.info, "following \(files.count) files in \(groups.count) file groups; positions in \(positionFile.path)")

@@ -34,13 +34,17 @@ public final class PluginThread: @unchecked Sendable {
         init(_ b: @escaping () -> Void) { body = b }
     }
 
-    public init(_ body: @escaping () -> Void) {
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+    /// Starts the thread; throws (never traps) when the system refuses one.
+    public init(_ body: @escaping () -> Void) throws {
+        let box = Unmanaged.passRetained(Box(body))
         let rc = pthread_create(&tid, nil, { arg in
             Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue().body()
             return nil
-        }, box)
-        precondition(rc == 0, "pthread_create failed: \(rc)")
+        }, box.toOpaque())
+        if rc != 0 {
+            box.release()
+            throw SluiceError(.generic, "cannot start a thread: \(String(cString: strerror(rc)))")
+        }
     }
 
     public func join() { pthread_join(tid, nil) }
