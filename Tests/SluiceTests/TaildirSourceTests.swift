@@ -471,19 +471,21 @@ final class TaildirSourceTests: XCTestCase {
     func testChannelFullLosesNothing() throws {
         let scene = try Scene()
         let path = scene.logs + "/app.log"
-        let all = lines("e", 1...300)
+        // Many small batches against a channel that holds one: over 300
+        // submits the source is bound to find it full again and again.
+        let all = lines("e", 1...3000)
         append(text(all), to: path)
         let agent = try AgentSetup(config(scene, """
             a1.sources.r1.filegroups = g
             a1.sources.r1.filegroups.g = \(scene.logs)/app\\\\.log
             a1.sources.r1.batchSize = 10
             """, channel: """
-            a1.channels.c1.capacity = 20
+            a1.channels.c1.capacity = 10
             a1.channels.c1.transactionCapacity = 10
             a1.channels.c1.keep-alive = 0
             """, sink: "a1.sinks.k1.batchSize = 1"), plugins: plugins).start()
-        agent.waitForEvents("k1", atLeast: 300, timeout: 60)
-        assertNoMoreEvents(agent, than: 300, within: 0.3)
+        agent.waitForEvents("k1", atLeast: 3000, timeout: 60)
+        assertNoMoreEvents(agent, than: 3000, within: 0.3)
         XCTAssertEqual(agent.stop(), 0)
         XCTAssertTrue(agent.log.contains("is full"), "the channel was full at least once:\n\(agent.log.suffix(2000))")
         XCTAssertEqual(texts(agent), all)
