@@ -54,12 +54,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                "CZlib",
+                "CSluiceCRC",
             ],
             path: "Sources/SluiceRuntime"
         ),
-        // zlib's crc32 for the file channel's record checksums.
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // CRC-32C for the file channel's record checksums.
+        .target(name: "CSluiceCRC", path: "Sources/CSluiceCRC"),
         // Host: metrics over HTTP (JSON as Flume's monitoring.type=http, Prometheus text).
         .target(
             name: "SluiceMonitoring",

@@ -17,6 +17,10 @@ cc -O2 -shared -fPIC -fvisibility=hidden -I sdk/include Benchmarks/keep_nonempty
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 "$BIN/PipelineBench" --plugin-dir "$WORK/plugins" --events "$EVENTS"
 
+# Issue 3: 1,000,000 lines of 200 bytes through spooldir, memory vs file channel, vs rsyslog.
+command -v rsyslogd >/dev/null || echo "(rsyslog not installed: apt-get install rsyslog for the comparison)"
+python3 Benchmarks/spool_bench.py "$BIN" 1000000
+
 # Idle RSS and start-up time use only the first-party plugins.
 rm "$WORK/plugins/libSluiceBenchKeepNonEmpty.so" "$WORK/plugins/libBenchKeepNonEmptyC.so"
 python3 Benchmarks/startup_rss.py "$BIN/sluice" "$WORK/plugins"

@@ -7,7 +7,7 @@ import Glibc
 ///
 ///     "SLCKPT01"  u64 last sequence  u32 position file  u32 position offset
 ///     u32 next file id  u32 reserved  u64 count  count × (u32 file, u32 offset, u32 length)
-///     u32 crc32 of everything before it
+///     u32 CRC-32C of everything before it
 struct Checkpoint {
     static let magic = Array("SLCKPT01".utf8)
 

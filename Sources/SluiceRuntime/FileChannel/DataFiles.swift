@@ -89,9 +89,10 @@ final class DataFiles {
         active = f
     }
 
-    /// Appends `count` bytes to the active file and makes them durable.
-    /// Returns the offset they start at. On failure the file is cut back.
-    func append(_ p: UnsafeRawPointer, _ count: Int) throws -> (file: UInt32, offset: Int) {
+    /// Appends `count` bytes to the active file (not yet flushed: see
+    /// GroupCommit). Returns the file and the offset they start at. On
+    /// failure the file is cut back.
+    func append(_ p: UnsafeRawPointer, _ count: Int) throws -> (file: DataFile, offset: Int) {
         guard let f = active else { throw FileChannelError(description: "no active data file") }
         let start = f.size
         var done = 0
@@ -105,13 +106,8 @@ final class DataFiles {
             }
             done += n
         }
-        if fdatasync(f.fd) != 0 {
-            let e = errnoText()
-            _ = ftruncate(f.fd, off_t(start))
-            throw FileChannelError(description: "fdatasync \(f.path) failed: \(e)")
-        }
         f.size = start + count
-        return (f.id, start)
+        return (f, start)
     }
 
     /// Reads `count` bytes at `offset` of file `id` into `into`.

@@ -24,12 +24,18 @@ final class FileChannel: Channel {
 
     private let files: DataFiles
     private let writeLock = ConditionLock()
+    private let group = GroupCommit()
     private var record = RecordBuffer()
     private var seq: UInt64 = 0
     private var nextFileID: UInt32 = 1
     /// Where the last checkpoint was taken; files before it that hold no
     /// live event can go.
     private var checkpointFile: UInt32 = 0
+    /// The end of the last record applied to the queue (under `lock`):
+    /// what a checkpoint of the current queue covers.
+    private var appliedFile: UInt32 = 0
+    private var appliedEnd = 0
+    private var appliedSeq: UInt64 = 0
 
     private let lock = ConditionLock()
     private var queue = Deque<EventRef>()
@@ -88,13 +94,6 @@ final class FileChannel: Channel {
         for w in replay.warnings { logger.warning("\(w)") }
         var counts: [UInt32: Int] = [:]
         for r in replay.queue { counts[r.file, default: 0] += 1 }
-        lock.withLock {
-            queue = Deque(replay.queue)
-            live = counts
-            stopped = false
-            unhealthy = nil
-            sizeGauge.set(Int64(queue.count))
-        }
         seq = replay.lastSeq
         nextFileID = max((ids.last ?? 0) + 1, cp?.nextFileID ?? 1)
         // Appends go to a fresh file; a checkpoint right away makes every
@@ -102,6 +101,16 @@ final class FileChannel: Channel {
         try writeLock.withLock {
             try files.roll(to: nextFileID)
             nextFileID += 1
+        }
+        lock.withLock {
+            queue = Deque(replay.queue)
+            live = counts
+            stopped = false
+            unhealthy = nil
+            appliedFile = files.active!.id
+            appliedEnd = 0
+            appliedSeq = replay.lastSeq
+            sizeGauge.set(Int64(queue.count))
         }
         try checkpoint()
         logger.info("file channel \(name): \(replay.queue.count) events after replaying \(replay.recordsReplayed) records from \(ids.count) data files in \((monotonicNanos() - t0) / 1_000_000) ms")
@@ -166,8 +175,9 @@ final class FileChannel: Channel {
                     refs.sort { $0.key < $1.key }
                 }
                 dirty = false
-                let active = files.active!
-                return Checkpoint(lastSeq: seq, positionFile: active.id, positionOffset: UInt32(active.size),
+                // Records written but not yet applied lie after this
+                // position: replay applies them if they reached the disk.
+                return Checkpoint(lastSeq: appliedSeq, positionFile: appliedFile, positionOffset: UInt32(appliedEnd),
                                   nextFileID: nextFileID, refs: refs)
             }
         }
@@ -248,36 +258,65 @@ final class FileChannel: Channel {
 
     func commitPut(_ r: PutReservation, _ chunk: EventChunk) throws {
         do {
-            try writeLock.withLock {
-                record.begin()
-                record.u32(UInt32(chunk.count))
+            let ticket: UInt64 = try writeLock.withLock {
+                // A local copy: no exclusivity check per event (written back, it may have grown).
+                var rb = record
+                defer { record = rb }
+                rb.begin()
+                rb.u32(UInt32(chunk.count))
                 var offsets: [(Int, Int)] = []
                 offsets.reserveCapacity(chunk.count)
-                for i in 0..<chunk.count { offsets.append(record.event(chunk.events[i])) }
-                record.finish(type: LogRecord.put, seq: seq + 1)
-                if let a = files.active, a.size > 0, a.size + record.count > config.maxFileSize {
+                for i in 0..<chunk.count { offsets.append(rb.event(chunk.events[i])) }
+                let mySeq = seq + 1
+                rb.finish(type: LogRecord.put, seq: mySeq)
+                if let a = files.active, a.size > 0, a.size + rb.count > config.maxFileSize {
                     try files.roll(to: nextFileID)
                     nextFileID += 1
                 }
-                let (file, base) = try files.append(record.base, record.count)
-                seq += 1
-                lock.withLock {
-                    for (o, n) in offsets {
-                        queue.append(EventRef(file: file, offset: UInt32(base + o), length: UInt32(n)))
+                let (file, base) = try files.append(rb.base, rb.count)
+                seq = mySeq
+                let end = base + rb.count
+                return group.enqueue(file: file) { [self] in
+                    lock.withLock {
+                        for (o, n) in offsets {
+                            queue.append(EventRef(file: file.id, offset: UInt32(base + o), length: UInt32(n)))
+                        }
+                        live[file.id, default: 0] += chunk.count
+                        reserved -= r.count
+                        markApplied(file.id, end, mySeq)
+                        sizeGauge.set(Int64(queue.count))
+                        lock.broadcast()
                     }
-                    live[file, default: 0] += chunk.count
-                    reserved -= r.count
-                    dirty = true
-                    sizeGauge.set(Int64(queue.count))
-                    lock.broadcast()
                 }
             }
+            try flush(ticket)
         } catch {
             putErrors.add(1)
             abortPut(r)
             throw ChannelError(description: "channel '\(name)': \(error)")
         }
         putSuccess.add(Int64(chunk.count))
+    }
+
+    /// Waits for the group flush of `ticket`; a failed flush makes the
+    /// channel unhealthy (what reached the disk is in doubt until a restart
+    /// replays it).
+    private func flush(_ ticket: UInt64) throws {
+        do {
+            try group.wait(ticket)
+        } catch {
+            lock.withLock { unhealthy = "\(error)" }
+            unhealthyGauge.set(1)
+            throw error
+        }
+    }
+
+    /// Caller holds `lock`.
+    private func markApplied(_ file: UInt32, _ end: Int, _ seq: UInt64) {
+        appliedFile = file
+        appliedEnd = end
+        appliedSeq = seq
+        dirty = true
     }
 
     func abortPut(_ r: PutReservation) {
@@ -355,17 +394,18 @@ final class FileChannel: Channel {
             let span = end - Int(first.offset)
             guard let block = arena.allocate(span) else { throw FileChannelError(description: "out of memory reading events") }
             try files.read(file: first.file, offset: Int(first.offset), count: span, into: block)
+            let out = txn.buffer + txn.count
+            var bytes = 0
             for k in i..<j {
                 let r = refs[k]
                 let p = UnsafeRawPointer(block + (Int(r.offset) - Int(first.offset)))
-                var e = sluice_event()
-                guard decodeEvent(p, Int(r.length), into: &e, arena: arena) else {
+                guard decodeEvent(p, Int(r.length), into: &out[k - i], arena: arena) else {
                     throw FileChannelError(description: "\(files.path(of: r.file)): corrupt event at offset \(r.offset)")
                 }
-                txn.buffer[txn.count] = e
-                txn.bodyBytes += e.body.len
-                txn.count += 1
+                bytes += out[k - i].body.len
             }
+            txn.count += j - i
+            txn.bodyBytes += bytes
             i = j
         }
     }
@@ -375,31 +415,43 @@ final class FileChannel: Channel {
             txn.reset()
             return
         }
+        var drained = false
         do {
-            try writeLock.withLock {
-                record.begin()
-                record.u32(UInt32(refs.count))
-                for r in refs {
-                    record.u32(r.file)
-                    record.u32(r.offset)
-                }
-                record.finish(type: LogRecord.take, seq: seq + 1)
-                _ = try files.append(record.base, record.count)
-                seq += 1
-                var drained = false
-                lock.withLock {
-                    takes[ObjectIdentifier(txn)] = nil
-                    inFlight -= refs.count
-                    for r in refs {
-                        let left = (live[r.file] ?? 1) - 1
-                        live[r.file] = left
-                        if left == 0 && r.file < checkpointFile { drained = true }
-                    }
-                    dirty = true
-                    lock.broadcast()
-                }
-                if drained { removeDrainedFiles() }
+            // Taken events per data file: usually one or two files.
+            var perFile: [(UInt32, Int)] = []
+            for r in refs {
+                if let last = perFile.last, last.0 == r.file { perFile[perFile.count - 1].1 += 1 } else { perFile.append((r.file, 1)) }
             }
+            let ticket: UInt64 = try writeLock.withLock {
+                var rb = record
+                defer { record = rb }
+                rb.begin()
+                rb.u32(UInt32(refs.count))
+                for r in refs {
+                    rb.u32(r.file)
+                    rb.u32(r.offset)
+                }
+                let mySeq = seq + 1
+                rb.finish(type: LogRecord.take, seq: mySeq)
+                let (file, base) = try files.append(rb.base, rb.count)
+                seq = mySeq
+                let end = base + rb.count
+                return group.enqueue(file: file) { [self] in
+                    lock.withLock {
+                        takes[ObjectIdentifier(txn)] = nil
+                        inFlight -= refs.count
+                        for (f, n) in perFile {
+                            let left = (live[f] ?? n) - n
+                            live[f] = left
+                            if left == 0 && f < checkpointFile { drained = true }
+                        }
+                        markApplied(file.id, end, mySeq)
+                        lock.broadcast()
+                    }
+                }
+            }
+            try flush(ticket)
+            if drained { writeLock.withLock { removeDrainedFiles() } }
         } catch {
             takeErrors.add(1)
             throw ChannelError(description: "channel '\(name)': \(error)")

@@ -1,4 +1,4 @@
-import CZlib
+import CSluiceCRC
 import SluiceABI
 
 /// The file channel's write-ahead log format. A record is one committed
@@ -9,7 +9,7 @@ import SluiceABI
 ///     u8  type ('P' put, 'T' take)   u8 version (1)   u16 reserved (0)
 ///     u32 payload length
 ///     u64 sequence number (increasing across the channel's life)
-///     u32 crc32 of the 16 bytes above and the payload
+///     u32 CRC-32C of the 16 bytes above and the payload
 ///     payload
 ///
 /// Put payload: u32 count, then per event: u32 length (of what follows),
@@ -23,8 +23,8 @@ enum LogRecord {
     static let take: UInt8 = 0x54
     static let version: UInt8 = 1
 
-    static func crc(_ p: UnsafeRawPointer, _ n: Int, _ start: UInt = 0) -> UInt32 {
-        UInt32(truncatingIfNeeded: crc32(start, p.assumingMemoryBound(to: UInt8.self), UInt32(n)))
+    static func crc(_ p: UnsafeRawPointer, _ n: Int, _ start: UInt32 = 0) -> UInt32 {
+        sluice_crc32c(start, p, n)
     }
 }
 
@@ -91,8 +91,7 @@ struct RecordBuffer {
         base.storeBytes(of: UInt16(0), toByteOffset: 2, as: UInt16.self)
         base.storeBytes(of: UInt32(payload).littleEndian, toByteOffset: 4, as: UInt32.self)
         base.storeBytes(of: seq.littleEndian, toByteOffset: 8, as: UInt64.self)
-        var c = LogRecord.crc(base, 16)
-        c = UInt32(truncatingIfNeeded: crc32(UInt(c), (base + LogRecord.headerSize).assumingMemoryBound(to: UInt8.self), UInt32(payload)))
+        let c = LogRecord.crc(base + LogRecord.headerSize, payload, LogRecord.crc(base, 16))
         base.storeBytes(of: c.littleEndian, toByteOffset: 16, as: UInt32.self)
     }
 

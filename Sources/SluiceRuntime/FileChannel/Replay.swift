@@ -75,7 +75,7 @@ struct Replay {
         }
         guard end <= size else { return ("\(len)-byte payload runs past the end of the file", nil) }
         var c = LogRecord.crc(p + at, 16)
-        c = LogRecord.crc(p + at + LogRecord.headerSize, len, UInt(c))
+        c = LogRecord.crc(p + at + LogRecord.headerSize, len, c)
         guard c == loadU32(p, at + 16) else { return ("checksum mismatch", end) }
         return nil
     }
