@@ -124,17 +124,27 @@ src = os.path.join(WORK, "lines.log")
 make_input(src)
 mb = LINES * LINE / 1e6
 print(f"Spooldir benchmark: {LINES} lines of {LINE} bytes ({mb:.0f} MB), work dir {WORK}")
-disk = disk_rate(WORK)
-print(f"  disk: sequential {LINE * 1000 // 1000} KB writes, each fdatasync'd: {disk:.0f} MB/s")
-t_mem = sluice_run("a1.channels.c1.type = memory\na1.channels.c1.capacity = 100000\na1.channels.c1.transactionCapacity = 1000\n", "memory", src)
-print(f"  spooldir → memory → null:       {LINES / t_mem:10.0f} lines/s")
-t_file = sluice_run("""a1.channels.c1.type = file
+# The machine is shared and its disk's speed wanders: every figure is the
+# best of ROUNDS runs, and the disk is measured between the channel runs.
+ROUNDS = 3
+disks, t_files = [], []
+t_mem = min(sluice_run("a1.channels.c1.type = memory\na1.channels.c1.capacity = 100000\na1.channels.c1.transactionCapacity = 1000\n", "memory", src)
+            for _ in range(ROUNDS))
+for _ in range(ROUNDS):
+    disks.append(disk_rate(WORK))
+    t_files.append(sluice_run("""a1.channels.c1.type = file
 a1.channels.c1.checkpointDir = RUN/checkpoint
 a1.channels.c1.dataDirs = RUN/data
 a1.channels.c1.transactionCapacity = 1000
 a1.channels.c1.minimumRequiredSpace = 1048576
-""", "file", src)
-fc_mb = LINES * (LINE + 12) / t_file / 1e6  # event encoding adds 12 bytes per event
+""", "file", src))
+disks.append(disk_rate(WORK))
+disk, t_file = max(disks), min(t_files)
+print(f"  disk: sequential {LINE * 1000 // 1000} KB writes, each fdatasync'd (best of {len(disks)}): {disk:.0f} MB/s")
+print(f"  spooldir → memory → null:       {LINES / t_mem:10.0f} lines/s")
+# Bytes the channel writes per event: the put record (length, header
+# count, body length: 12 bytes + body) and the take record (8 bytes).
+fc_mb = LINES * (LINE + 12 + 8) / t_file / 1e6
 print(f"  spooldir → file channel → null: {LINES / t_file:10.0f} lines/s, file channel writes {fc_mb:.0f} MB/s = {fc_mb / disk * 100:.0f}% of the disk rate")
 t_rs = rsyslog_run(src)
 if t_rs is None:
