@@ -27,6 +27,10 @@ let plugins: [(target: String, product: String, deps: [Target.Dependency])] = [
     ("ExecSource", "SluiceExecSource", []),
     ("TaildirSource", "SluiceTaildirSource", ["PluginRegex"]),
     ("FileRollSink", "SluiceFileRollSink", []),
+    ("KafkaBroker", "SluiceKafkaBroker", [
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+    ]),
 ]
 
 let package = Package(
