@@ -6,8 +6,10 @@ import SluiceSDK
 final class KafkaBrokerService: Service {
     let context: ComponentContext
     let config: BrokerConfig
+    private var broker: Broker?
     private var group: MultiThreadedEventLoopGroup?
     private var server: Channel?
+    private var ticker: RepeatedTask?
 
     init(context: ComponentContext, properties: Properties) throws {
         self.context = context
@@ -15,6 +17,7 @@ final class KafkaBrokerService: Service {
     }
 
     func start() throws {
+        let b = try Broker(config: config, context: context)
         let g = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let maxFrame = config.maxRequestBytes
         let ctx = context
@@ -24,44 +27,83 @@ final class KafkaBrokerService: Service {
             .childChannelInitializer { ch in
                 ch.pipeline.eventLoop.makeCompletedFuture {
                     try ch.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameDecoder(maxFrameBytes: maxFrame)))
-                    try ch.pipeline.syncOperations.addHandler(ConnectionHandler(context: ctx))
+                    try ch.pipeline.syncOperations.addHandler(ConnectionHandler(handler: RequestHandler(broker: b), context: ctx))
                 }
             }
         do {
             server = try bootstrap.bind(host: config.listenHost, port: config.listenPort).wait()
         } catch {
             try? g.syncShutdownGracefully()
+            b.close()
             throw SluiceError.io("cannot listen on \(config.listenHost):\(config.listenPort): \(error)")
         }
+        broker = b
         group = g
+        // Retention, flush policy and recovery-point checkpoints.
+        ticker = g.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            let report = b.logs.tick()
+            for (tp, e) in report.errors { ctx.log(.error, "log maintenance \(tp.map { "\($0)" } ?? ""): \(e)") }
+        }
         let port = server?.localAddress?.port ?? config.listenPort
-        context.log(.info, "Kafka broker \(config.brokerID) listening on \(config.listenHost):\(port)")
+        context.log(.info, "Kafka broker \(config.brokerID) listening on \(config.listenHost):\(port), logs in \(config.logDirs.joined(separator: ","))")
     }
 
     func stop() throws {
+        ticker?.cancel()
         try? server?.close().wait()
         try? group?.syncShutdownGracefully()
+        broker?.close()
         server = nil
         group = nil
+        broker = nil
     }
 }
 
-/// One client connection: frames in, responses out, in request order.
+/// One client connection: requests are answered one at a time, in order,
+/// as Kafka clients expect; a bad frame closes only this connection.
 final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
+    let handler: RequestHandler
     let context: ComponentContext
+    private var pending: [ByteBuffer] = []
+    private var busy = false
 
-    init(context: ComponentContext) { self.context = context }
+    init(handler: RequestHandler, context: ComponentContext) {
+        self.handler = handler
+        self.context = context
+    }
 
     func channelRead(context ctx: ChannelHandlerContext, data: NIOAny) {
-        _ = unwrapInboundIn(data)
-        context.log(.warn, "closing \(ctx.remoteAddress.map { "\($0)" } ?? "a client"): no API is implemented yet")
-        ctx.close(promise: nil)
+        pending.append(unwrapInboundIn(data))
+        next(ctx)
+    }
+
+    private func next(_ ctx: ChannelHandlerContext) {
+        guard !busy, !pending.isEmpty else { return }
+        busy = true
+        let frame = pending.removeFirst()
+        handler.handle(frame, on: ctx.eventLoop).whenComplete { [self] result in
+            busy = false
+            switch result {
+            case .success(let out?):
+                ctx.writeAndFlush(wrapOutboundOut(out), promise: nil)
+                next(ctx)
+            case .success(nil):
+                next(ctx)
+            case .failure(let error):
+                close(ctx, "\(error)")
+            }
+        }
     }
 
     func errorCaught(context ctx: ChannelHandlerContext, error: Error) {
-        context.log(.warn, "closing \(ctx.remoteAddress.map { "\($0)" } ?? "a client"): \(error)")
+        close(ctx, "\(error)")
+    }
+
+    private func close(_ ctx: ChannelHandlerContext, _ why: String) {
+        pending.removeAll()
+        context.log(.warn, "closing connection from \(ctx.remoteAddress.map { "\($0)" } ?? "a client"): \(why)")
         ctx.close(promise: nil)
     }
 }

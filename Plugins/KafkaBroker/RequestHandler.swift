@@ -1,0 +1,61 @@
+import KafkaProtocol
+import NIOCore
+
+/// Turns one request frame into its response frame (nil: no response, as
+/// for acks=0 produce). Runs on the connection's event loop.
+struct RequestHandler {
+    let broker: Broker
+
+    func handle(_ frame: ByteBuffer, on loop: EventLoop) -> EventLoopFuture<ByteBuffer?> {
+        var payload = frame
+        let header: RequestHeader
+        do {
+            header = try RequestHeader.read(from: &payload)
+        } catch {
+            return loop.makeFailedFuture(FrameError(reason: "unreadable request header: \(error)"))
+        }
+        let version = header.requestApiVersion
+        let cid = header.correlationId
+        func frameOf<R: KafkaResponse>(_ r: R, version v: Int16 = version) -> EventLoopFuture<ByteBuffer?> {
+            var out = ByteBufferAllocator().buffer(capacity: 256)
+            do {
+                try r.writeFrame(to: &out, version: v, correlationId: cid)
+                return loop.makeSucceededFuture(out)
+            } catch {
+                return loop.makeFailedFuture(FrameError(reason: "cannot encode \(R.self) v\(v): \(error)"))
+            }
+        }
+        guard let api = header.api, let range = Self.implemented[api] else {
+            return loop.makeFailedFuture(FrameError(reason: "unsupported API key \(header.requestApiKey) (version \(version))"))
+        }
+        guard range.contains(version) else {
+            if api == .apiVersions {
+                // KIP-511: answer in v0 with UNSUPPORTED_VERSION and our ranges, so the client retries lower.
+                return frameOf(ApiVersionsResponse.unsupportedVersion(apis: Self.advertisedApis), version: 0)
+            }
+            return loop.makeFailedFuture(FrameError(reason: "\(api.name) version \(version) is not supported (\(range.lowerBound)...\(range.upperBound))"))
+        }
+        let body: KafkaRequestBody
+        do {
+            body = try KafkaRequestBody(header: header, from: &payload)
+        } catch {
+            return loop.makeFailedFuture(FrameError(reason: "malformed \(api.name) v\(version) request: \(error)"))
+        }
+        switch body {
+        case .apiVersions(let r): return frameOf(apiVersions(r))
+        case .metadata(let r): return frameOf(metadata(r, version: version))
+        case .produce(let r):
+            guard let resp = produce(r) else { return loop.makeSucceededFuture(nil) }
+            return frameOf(resp)
+        case .fetch(let r):
+            return fetch(r, on: loop).flatMap { frameOf($0) }
+        case .listOffsets(let r): return frameOf(listOffsets(r, version: version))
+        case .createTopics(let r): return frameOf(createTopics(r))
+        case .deleteTopics(let r): return frameOf(deleteTopics(r))
+        case .createPartitions(let r): return frameOf(createPartitions(r))
+        case .describeCluster(let r): return frameOf(describeCluster(r))
+        default:
+            return loop.makeFailedFuture(FrameError(reason: "\(api.name) is not implemented"))
+        }
+    }
+}
