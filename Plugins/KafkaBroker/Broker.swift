@@ -18,6 +18,7 @@ final class Broker: @unchecked Sendable {
     let config: BrokerConfig
     let context: ComponentContext
     let logs: LogManager
+    let producerIDs: ProducerIDs
     private let topics = Locked([String: Topic]())
     private let waiters = Locked([ObjectIdentifier: () -> Void]())
     private let idsFile: String
@@ -43,6 +44,7 @@ final class Broker: @unchecked Sendable {
         }
         for r in logs.recoveryReports { context.log(.warn, "log recovery: \(r)") }
         idsFile = config.logDirs[0] + "/sluice-topic-ids"
+        producerIDs = try ProducerIDs(directory: config.logDirs[0])
         var known = Self.loadIDs(idsFile)
         var registry: [String: Topic] = [:]
         for tp in logs.allLogs.keys {

@@ -6,6 +6,7 @@ extension RequestHandler {
     static let implemented: [KafkaApiKey: ClosedRange<Int16>] = [
         .produce: 3...9, .fetch: 4...12, .listOffsets: 1...7, .metadata: 0...12, .apiVersions: 0...3,
         .createTopics: 0...5, .deleteTopics: 0...4, .createPartitions: 0...3, .describeCluster: 0...1,
+        .initProducerId: 0...4,
     ]
 
     static let advertisedApis: [ApiVersionsResponse.ApiVersion] = ApiVersionsResponse.supportedApis(
@@ -132,6 +133,26 @@ extension RequestHandler {
                 res.errorMessage = "\(error)"
             }
             resp.results.append(res)
+        }
+        return resp
+    }
+
+    /// Idempotent producers get a fresh id (epoch 0); the logs then
+    /// de-duplicate retried batches by sequence. Transactions are not
+    /// supported: a transactional id is refused.
+    func initProducerId(_ r: InitProducerIdRequest) -> InitProducerIdResponse {
+        var resp = InitProducerIdResponse()
+        if let tid = r.transactionalId, !tid.isEmpty {
+            resp.errorCode = KafkaError.invalidRequest.rawValue
+            broker.context.log(.warn, "InitProducerId for transactional id '\(tid)' refused: transactions are not supported")
+            return resp
+        }
+        do {
+            resp.producerId = try broker.producerIDs.next()
+            resp.producerEpoch = 0
+        } catch {
+            resp.errorCode = KafkaError.unknownServerError.rawValue
+            broker.context.log(.error, "cannot allocate a producer id: \(error)")
         }
         return resp
     }

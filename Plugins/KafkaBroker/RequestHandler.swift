@@ -54,6 +54,7 @@ struct RequestHandler {
         case .deleteTopics(let r): return frameOf(deleteTopics(r))
         case .createPartitions(let r): return frameOf(createPartitions(r))
         case .describeCluster(let r): return frameOf(describeCluster(r))
+        case .initProducerId(let r): return frameOf(initProducerId(r))
         default:
             return loop.makeFailedFuture(FrameError(reason: "\(api.name) is not implemented"))
         }

@@ -72,6 +72,15 @@ final class KafkaBrokerTests: XCTestCase {
         XCTAssertEqual(agent.stop(), 0)
     }
 
+    func testIdempotentProducerGetsAnIdAndEveryRecordOnce() throws {
+        let b = try Broker()
+        let agent = try b.start()
+        let r = try python("idempotent_produce.py", [b.bootstrap, "idem", "2000"])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("OK 2000"), r.stdout + r.stderr)
+        XCTAssertEqual(agent.stop(), 0)
+    }
+
     func testTopicAdministrationThroughTheAdminClient() throws {
         let b = try Broker()
         let agent = try b.start()
