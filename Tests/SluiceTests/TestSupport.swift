@@ -16,7 +16,8 @@ enum Paths {
 
     static let firstPartyPlugins = ["SluiceSequenceSource", "SluiceNetcatSource", "SluiceLoggerSink",
                                     "SluiceNullSink", "SluiceFlumeInterceptors", "SluiceSpoolDirSource",
-                                    "SluiceExecSource", "SluiceTaildirSource", "SluiceFileRollSink"]
+                                    "SluiceExecSource", "SluiceTaildirSource", "SluiceFileRollSink",
+                                    "SluiceKafkaBroker"]
 
     static func plugin(_ product: String) -> String { buildDir + "/lib\(product).so" }
 }
