@@ -18,6 +18,7 @@ final class Broker: @unchecked Sendable {
     let config: BrokerConfig
     let context: ComponentContext
     let logs: LogManager
+    let groups: GroupCoordinator
     let producerIDs: ProducerIDs
     private let topics = Locked([String: Topic]())
     private let waiters = Locked([ObjectIdentifier: () -> Void]())
@@ -42,8 +43,9 @@ final class Broker: @unchecked Sendable {
         } catch {
             throw SluiceError.io("cannot open log.dirs \(config.logDirs.joined(separator: ",")): \(error)")
         }
-        for r in logs.recoveryReports { context.log(.warn, "log recovery: \(r)") }
+        for r in logs.recoveryReports where r.needsWarning { context.log(.warn, "log recovery: \(r)") }
         idsFile = config.logDirs[0] + "/sluice-topic-ids"
+        groups = try GroupCoordinator(config: config, context: context)
         producerIDs = try ProducerIDs(directory: config.logDirs[0])
         var known = Self.loadIDs(idsFile)
         var registry: [String: Topic] = [:]
@@ -57,6 +59,7 @@ final class Broker: @unchecked Sendable {
     }
 
     func close() {
+        groups.close()
         do { try logs.close() } catch { context.log(.error, "closing logs: \(error)") }
     }
 

@@ -5,19 +5,24 @@
 #include <string.h>
 
 static uint32_t table[256];
-static int table_ready;
+static int have_sse42;
 
-static void build_table(void) {
+/* Runs when the library image is loaded, before any thread can call in:
+ * no lazy initialisation, so no race. */
+__attribute__((constructor))
+static void crc32c_init(void) {
     for (uint32_t i = 0; i < 256; i++) {
         uint32_t c = i;
         for (int k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
         table[i] = c;
     }
-    table_ready = 1;
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    have_sse42 = __builtin_cpu_supports("sse4.2");
+#endif
 }
 
 static uint32_t crc_table(uint32_t c, const unsigned char *p, size_t n) {
-    if (!table_ready) build_table();
     while (n--) c = table[(c ^ *p++) & 0xff] ^ (c >> 8);
     return c;
 }
@@ -42,12 +47,7 @@ static uint32_t crc_hw(uint32_t c, const unsigned char *p, size_t n) {
 uint32_t sluice_crc32c(uint32_t crc, const void *buf, size_t len) {
     uint32_t c = ~crc;
 #if defined(__x86_64__)
-    static int hw = -1;
-    if (hw < 0) {
-        __builtin_cpu_init();
-        hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
-    }
-    if (hw) return ~crc_hw(c, buf, len);
+    if (have_sse42) return ~crc_hw(c, buf, len);
 #endif
     return ~crc_table(c, buf, len);
 }
