@@ -79,7 +79,8 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "SluiceRuntime", "SluiceConfig", "SluiceMonitoring",
+                "SluiceRuntime", "SluiceConfig", "SluiceMonitoring", "KafkaProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

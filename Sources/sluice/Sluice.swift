@@ -5,7 +5,7 @@ struct Sluice: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "A log-collection agent that runs Flume configurations with plugin components.",
-        subcommands: [AgentCommand.self, CheckCommand.self, PluginsCommand.self]
+        subcommands: [AgentCommand.self, CheckCommand.self, PluginsCommand.self, KafkaCommand.self]
     )
 }
 
