@@ -54,6 +54,18 @@ struct RequestHandler {
         case .deleteTopics(let r): return frameOf(deleteTopics(r))
         case .createPartitions(let r): return frameOf(createPartitions(r))
         case .describeCluster(let r): return frameOf(describeCluster(r))
+        case .findCoordinator(let r): return frameOf(findCoordinator(r, version: version))
+        case .joinGroup(let r):
+            return broker.groups.join(r, version: version, clientId: header.clientId ?? "", on: loop).flatMap { frameOf($0) }
+        case .syncGroup(let r): return broker.groups.sync(r, version: version, on: loop).flatMap { frameOf($0) }
+        case .heartbeat(let r): return frameOf(heartbeat(r))
+        case .leaveGroup(let r): return frameOf(leaveGroup(r, version: version))
+        case .offsetCommit(let r): return frameOf(offsetCommit(r, version: version))
+        case .offsetFetch(let r): return frameOf(offsetFetch(r, version: version))
+        case .describeGroups(let r): return frameOf(describeGroups(r, version: version))
+        case .listGroups(let r): return frameOf(listGroups(r, version: version))
+        case .deleteGroups(let r): return frameOf(deleteGroups(r))
+        case .offsetDelete(let r): return frameOf(offsetDelete(r))
         case .initProducerId(let r): return frameOf(initProducerId(r))
         default:
             return loop.makeFailedFuture(FrameError(reason: "\(api.name) is not implemented"))
