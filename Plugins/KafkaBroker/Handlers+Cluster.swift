@@ -6,7 +6,7 @@ extension RequestHandler {
     static let implemented: [KafkaApiKey: ClosedRange<Int16>] = [
         .produce: 3...9, .fetch: 4...12, .listOffsets: 1...7, .metadata: 0...12, .apiVersions: 0...3,
         .createTopics: 0...5, .deleteTopics: 0...4, .createPartitions: 0...3, .describeCluster: 0...1,
-        .initProducerId: 0...4,
+        .initProducerId: 0...4, .describeConfigs: 0...4,
         .findCoordinator: 0...4, .joinGroup: 0...7, .syncGroup: 0...5, .heartbeat: 0...4, .leaveGroup: 0...4,
         .offsetCommit: 2...8, .offsetFetch: 1...7, .describeGroups: 0...5, .listGroups: 0...4,
         .deleteGroups: 0...2, .offsetDelete: 0...0,

@@ -67,6 +67,7 @@ struct RequestHandler {
         case .deleteGroups(let r): return frameOf(deleteGroups(r))
         case .offsetDelete(let r): return frameOf(offsetDelete(r))
         case .initProducerId(let r): return frameOf(initProducerId(r))
+        case .describeConfigs(let r): return frameOf(describeConfigs(r, version: version))
         default:
             return loop.makeFailedFuture(FrameError(reason: "\(api.name) is not implemented"))
         }

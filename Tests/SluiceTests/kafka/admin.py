@@ -15,6 +15,12 @@ try:
     sys.exit("creating an existing topic should fail")
 except Exception as e:
     assert "TopicAlreadyExists" in type(e).__name__ or "TopicAlreadyExists" in str(e), repr(e)
+from kafka.admin import ConfigResource, ConfigResourceType
+cfg = a.describe_configs([ConfigResource(ConfigResourceType.TOPIC, "admin-t")], config_filter="all")
+text = repr(cfg)
+assert "retention.ms" in text and "604800000" in text, text
+cfg = a.describe_configs([ConfigResource(ConfigResourceType.BROKER, "0")], config_filter="all")
+assert "num.partitions" in repr(cfg), repr(cfg)
 a.create_partitions({"admin-t": NewPartitions(total_count=5)})
 meta = a.describe_topics(["admin-t"])
 assert len(meta[0]["partitions"]) == 5, meta
