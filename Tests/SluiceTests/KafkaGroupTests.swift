@@ -70,6 +70,14 @@ final class KafkaGroupTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("partition=0): OffsetAndMetadata(offset=3, metadata='x'"), r.stdout + r.stderr)
         let k = try runCommand("/usr/bin/kcat", ["-b", b.bootstrap, "-G", "g4", "audit", "-e", "-o", "beginning", "-f", "%s\n"], timeout: 60)
         XCTAssertEqual(k.stdout, "v0\nv1\nv2\n", k.stderr)
+
+        // sluice kafka groups sees the same group, its committed offset and lag.
+        _ = try python(["produce", b.bootstrap, "audit", "0", "2"])
+        r = try runCommand(Paths.sluice, ["kafka", "groups", "--list", "--bootstrap-server", b.bootstrap])
+        XCTAssertTrue(r.stdout.split(separator: "\n").contains("g3"), r.stdout + r.stderr)
+        r = try runCommand(Paths.sluice, ["kafka", "groups", "--describe", "--group", "g3", "--bootstrap-server", b.bootstrap])
+        XCTAssertTrue(r.stdout.contains("GROUP g3  STATE Empty  MEMBERS 0"), r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("audit\t0\t3\t5\t2"), "committed 3, log end 5, lag 2: \(r.stdout)")
         XCTAssertEqual(agent.stop(), 0)
     }
 }

@@ -9,7 +9,7 @@ struct KafkaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kafka",
         abstract: "Kafka admin and console tools speaking the wire protocol (Sluice's broker or Apache Kafka).",
-        subcommands: [KafkaTopics.self, KafkaProduce.self, KafkaConsume.self])
+        subcommands: [KafkaTopics.self, KafkaGroups.self, KafkaProduce.self, KafkaConsume.self])
 }
 
 struct BootstrapOption: ParsableArguments {
