@@ -1,3 +1,4 @@
+import KafkaProtocol
 import NIOCore
 import NIOPosix
 import SluiceSDK
@@ -26,8 +27,9 @@ final class KafkaBrokerService: Service {
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { ch in
                 ch.pipeline.eventLoop.makeCompletedFuture {
-                    try ch.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameDecoder(maxFrameBytes: maxFrame)))
-                    try ch.pipeline.syncOperations.addHandler(ConnectionHandler(handler: RequestHandler(broker: b), context: ctx))
+                    try ch.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameDecoder(maxFrameLength: maxFrame)))
+                    try ch.pipeline.syncOperations.addHandler(ConnectionHandler(handler: RequestHandler(broker: b), context: ctx,
+                                                                                maxFrameBytes: maxFrame))
                 }
             }
         do {
@@ -66,12 +68,14 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias OutboundOut = ByteBuffer
     let handler: RequestHandler
     let context: ComponentContext
+    let maxFrameBytes: Int
     private var pending: [ByteBuffer] = []
     private var busy = false
 
-    init(handler: RequestHandler, context: ComponentContext) {
+    init(handler: RequestHandler, context: ComponentContext, maxFrameBytes: Int) {
         self.handler = handler
         self.context = context
+        self.maxFrameBytes = maxFrameBytes
     }
 
     func channelRead(context ctx: ChannelHandlerContext, data: NIOAny) {
@@ -98,7 +102,12 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func errorCaught(context ctx: ChannelHandlerContext, error: Error) {
-        close(ctx, "\(error)")
+        // The shared frame decoder knows nothing of server.properties: name the key here.
+        if let e = error as? KafkaDecodeError, case .invalidLength(let n) = e.problem {
+            close(ctx, "request frame of \(n) bytes is negative or exceeds socket.request.max.bytes (\(maxFrameBytes))")
+        } else {
+            close(ctx, "\(error)")
+        }
     }
 
     private func close(_ ctx: ChannelHandlerContext, _ why: String) {

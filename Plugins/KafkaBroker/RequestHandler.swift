@@ -1,6 +1,12 @@
 import KafkaProtocol
 import NIOCore
 
+/// Why a connection is closed; the broker logs it and serves everyone else.
+struct FrameError: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { reason }
+}
+
 /// Turns one request frame into its response frame (nil: no response, as
 /// for acks=0 produce). Runs on the connection's event loop.
 struct RequestHandler {
