@@ -58,7 +58,7 @@ final class RegexExtractorInterceptor: Interceptor {
             guard let header = sub["name"], !header.isEmpty else {
                 throw SluiceError.config("missing required property '\(prefix)name'")
             }
-            let type = sub.string("type", default: "DEFAULT").trimmingCharacters(in: " \t")
+            let type = sub.string("type", default: "DEFAULT").trimmingSpaces
             switch type {
             case _ where type.uppercased() == "DEFAULT",
                  "org.apache.flume.interceptor.RegexExtractorInterceptorPassThroughSerializer":
@@ -141,15 +141,6 @@ final class RegexExtractorInterceptor: Interceptor {
         }
         }
         }
-    }
-}
-
-private extension String {
-    func trimmingCharacters(in set: String) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s.removeFirst() }
-        while let l = s.last, set.contains(l) { s.removeLast() }
-        return String(s)
     }
 }
 

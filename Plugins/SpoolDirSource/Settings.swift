@@ -39,20 +39,20 @@ struct SpoolSettings {
     static let metaFileName = ".flumespool-main.meta"
 
     init(_ p: Properties) throws {
-        spoolDir = try Self.absolute(p.requiredString("spoolDir").trimmingSpacesAndTabs, key: "spoolDir")
+        spoolDir = try Self.absolute(p.requiredString("spoolDir").trimmingSpaces, key: "spoolDir")
         fileSuffix = p.string("fileSuffix", default: ".COMPLETED")
 
-        switch p.string("deletePolicy", default: "never").trimmingSpacesAndTabs.lowercased() {
+        switch p.string("deletePolicy", default: "never").trimmingSpaces.lowercased() {
         case "never": deleteImmediately = false
         case "immediate": deleteImmediately = true
         case let v: throw SluiceError.config("property 'deletePolicy': '\(v)' is not never or immediate")
         }
-        switch p.string("trackingPolicy", default: "rename").trimmingSpacesAndTabs.lowercased() {
+        switch p.string("trackingPolicy", default: "rename").trimmingSpaces.lowercased() {
         case "rename": trackingPolicy = .rename
         case "tracker_dir": trackingPolicy = .trackerDir
         case let v: throw SluiceError.config("property 'trackingPolicy': '\(v)' is not rename or tracker_dir")
         }
-        switch p.string("consumeOrder", default: "oldest").trimmingSpacesAndTabs.lowercased() {
+        switch p.string("consumeOrder", default: "oldest").trimmingSpaces.lowercased() {
         case "oldest": consumeOrder = .oldest
         case "youngest": consumeOrder = .youngest
         case "random": consumeOrder = .random
@@ -70,7 +70,7 @@ struct SpoolSettings {
         let ignoreText = p.string("ignorePattern", default: "^$")
         ignore = ignoreText == "^$" ? nil : try PCRE2Regex(pattern: ignoreText, key: "ignorePattern", anchoring: .wholeSubject)
 
-        let tracker = p.string("trackerDir", default: ".flumespool").trimmingSpacesAndTabs
+        let tracker = p.string("trackerDir", default: ".flumespool").trimmingSpaces
         guard !tracker.isEmpty else { throw SluiceError.config("property 'trackerDir': must not be empty") }
         trackerDir = Self.trimSlashes(tracker.hasPrefix("/") ? tracker : spoolDir + "/" + tracker)
         if trackerDir == spoolDir {
@@ -92,7 +92,7 @@ struct SpoolSettings {
         inputCharset = try TextCharset.parse(p.string("inputCharset", default: "UTF-8"), key: "inputCharset")
         decodeErrorPolicy = try DecodeErrorPolicy.parse(p.string("decodeErrorPolicy", default: "FAIL"), key: "decodeErrorPolicy")
 
-        let kind = p.string("deserializer", default: "LINE").trimmingSpacesAndTabs
+        let kind = p.string("deserializer", default: "LINE").trimmingSpaces
         if Deserializer.lineNames.contains(kind.lowercased()) {
             let maxLine = try p.int("deserializer.maxLineLength", default: 2048)
             guard maxLine > 0 else { throw SluiceError.config("property 'deserializer.maxLineLength': must be > 0") }

@@ -19,7 +19,7 @@ enum TextCharset: Equatable {
 
     /// Java's canonical names and common aliases, case-insensitively.
     static func parse(_ value: String, key: String) throws -> TextCharset {
-        let folded = String(value.trimmingSpacesAndTabs.uppercased().filter { $0 != "-" && $0 != "_" })
+        let folded = String(value.trimmingSpaces.uppercased().filter { $0 != "-" && $0 != "_" })
         switch folded {
         case "UTF8": return .utf8
         case "ISO88591", "LATIN1", "L1", "ISOLATIN1", "88591", "CP819", "IBM819", "ISOIR100", "CSISOLATIN1": return .latin1
@@ -34,21 +34,12 @@ enum DecodeErrorPolicy: Equatable {
     case fail, replace, ignore
 
     static func parse(_ value: String, key: String) throws -> DecodeErrorPolicy {
-        switch value.trimmingSpacesAndTabs.uppercased() {
+        switch value.trimmingSpaces.uppercased() {
         case "FAIL": return .fail
         case "REPLACE": return .replace
         case "IGNORE": return .ignore
         default: throw SluiceError.config("property '\(key)': '\(value)' is not FAIL, REPLACE or IGNORE")
         }
-    }
-}
-
-extension String {
-    var trimmingSpacesAndTabs: String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
-        return String(s)
     }
 }
 

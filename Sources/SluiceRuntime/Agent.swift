@@ -77,7 +77,7 @@ public final class Agent: @unchecked Sendable {
                 let p: SinkProcessor
                 if HostTypes.is(HostTypes.failover, g.processorType) {
                     Self.checkKeys(props, locations: [:], prefix: "\(def.name).sinkgroups.\(g.name).processor.", fallback: g.location,
-                                   isKnown: { k in FailoverSinkProcessor.knownKeys.contains { DeclaredKey(name: $0, type: "", doc: "", required: false).matches(k) } },
+                                   isKnown: { k in FailoverSinkProcessor.knownKeys.contains { keyPattern($0, matches: k) } },
                                    required: [], what: "failover processor", problems: &problems)
                     p = try FailoverSinkProcessor(sinks: members, properties: props, group: g.name)
                 } else if HostTypes.is(HostTypes.loadBalance, g.processorType) {
@@ -190,7 +190,7 @@ public final class Agent: @unchecked Sendable {
     }
 
     private func checkSelectorKeys(_ sel: SelectorDefinition, _ known: [String], _ c: ComponentDefinition, _ problems: inout BuildProblems) throws {
-        for key in sel.properties.keys.sorted() where !known.contains(where: { DeclaredKey(name: $0, type: "", doc: "", required: false).matches(key) }) {
+        for key in sel.properties.keys.sorted() where !known.contains(where: { keyPattern($0, matches: key) }) {
             problems.warn(sel.location ?? c.location, c.keyPrefix + "selector." + key, "unknown property for \(sel.type) selector; ignored")
         }
     }

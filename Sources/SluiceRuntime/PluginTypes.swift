@@ -24,10 +24,7 @@ public struct DeclaredKey: Sendable {
     public var required: Bool
 
     /// Whether `key` is this key, or under it when the name ends in ".*".
-    public func matches(_ key: String) -> Bool {
-        if name.hasSuffix(".*") { return key.hasPrefix(name.dropLast(1)) }
-        return key == name
-    }
+    public func matches(_ key: String) -> Bool { keyPattern(name, matches: key) }
 }
 
 /// One component type from a loaded plugin. Holds a copy of the plugin's
@@ -70,4 +67,11 @@ public struct PluginLoadError: Error, CustomStringConvertible {
     public let path: String
     public let reason: String
     public var description: String { "plugin \(path): \(reason)" }
+}
+
+/// `pattern` is a config key, or a prefix when it ends in ".*"
+/// ("priority.*" covers "priority.k1").
+func keyPattern(_ pattern: String, matches key: String) -> Bool {
+    if pattern.hasSuffix(".*") { return key.hasPrefix(pattern.dropLast(1)) }
+    return key == pattern
 }

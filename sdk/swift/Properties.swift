@@ -59,7 +59,8 @@ public struct Properties: Sendable {
 }
 
 extension String {
-    var trimmingSpaces: String {
+    /// The string without leading and trailing spaces and tabs (config values).
+    public var trimmingSpaces: String {
         var s = Substring(self)
         while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
         while let l = s.last, l == " " || l == "\t" { s.removeLast() }
