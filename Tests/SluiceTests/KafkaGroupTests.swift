@@ -42,18 +42,48 @@ final class KafkaGroupTests: XCTestCase {
         XCTAssertEqual(agent.stop(), 0)
     }
 
-    /// Two members split four partitions; when one leaves, the other gets all.
-    /// Known problem: about one run in eight, the second member never gets
-    /// a share within 40 s (a rebalance stall not yet found). Skipped unless
-    /// SLUICE_FLAKY_TESTS=1, so CI stays meaningful until it is fixed.
+    /// Two member processes split four partitions; when one leaves, the
+    /// other gets all of them.
     func testTwoMembersSplitPartitionsAndOneTakesOverOnLeave() throws {
-        try XCTSkipUnless(ProcessInfo.processInfo.environment["SLUICE_FLAKY_TESTS"] == "1",
-                          "intermittent rebalance stall; run with SLUICE_FLAKY_TESTS=1")
         let b = try Broker(extra: Self.fast)
         let agent = try b.start()
         let r = try python(["split", b.bootstrap, "quad", "g2"])
         XCTAssertTrue(r.stdout.contains("SPLIT 2 2 [0, 1, 2, 3]"), r.stdout + r.stderr + agent.log)
         XCTAssertTrue(r.stdout.contains("TAKEOVER 4 [0, 1, 2, 3]"), r.stdout + r.stderr)
+        XCTAssertEqual(agent.stop(), 0)
+    }
+
+    func mixed(_ args: [String]) throws -> RunResult {
+        try runCommand("/usr/bin/env", ["python3", Paths.repoRoot + "/Tests/SluiceTests/kafka/groups_mixed.py"] + args, timeout: 120)
+    }
+
+    /// A librdkafka member and a kafka-python member share a group; the
+    /// kafka-python process is killed with -9 and the survivor gets every
+    /// partition once the dead member's session times out.
+    func testSessionTimeoutExpiresAKilledMember() throws {
+        let b = try Broker(extra: Self.fast)
+        let agent = try b.start()
+        let r = try mixed(["expire", b.bootstrap, "exp", "g5"])
+        XCTAssertTrue(r.stdout.contains("SPLIT 2 2 [0, 1, 2, 3]"), r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("EXPIRED 4 [0, 1, 2, 3]"), r.stdout + r.stderr)
+        // Through the 6 s session timeout, not an immediate leave.
+        let secs = r.stdout.components(separatedBy: "after ").last.flatMap { Int($0.prefix { $0.isNumber }) } ?? 0
+        XCTAssertGreaterThanOrEqual(secs, 4, r.stdout)
+        XCTAssertTrue(agent.log.contains("session expired"), agent.log)
+        XCTAssertEqual(agent.stop(), 0)
+    }
+
+    /// OffsetDelete and DeleteGroups are refused for an active group and
+    /// done once it is empty; a deleted group is gone from ListGroups.
+    func testOffsetDeleteAndDeleteGroups() throws {
+        let b = try Broker(extra: Self.fast)
+        let agent = try b.start()
+        let r = try mixed(["delete", b.bootstrap, "del", "g6"])
+        for line in ["OFFSETS {0: 2}", "DELETE-OFFSETS-ACTIVE {TopicPartition(topic='del', partition=0): <class 'kafka.errors.GroupSubscribedToTopicError'>}",
+                     "DELETE-GROUP-ACTIVE {'g6': 'NonEmptyGroupError'}", "NoError", "OFFSETS-AFTER {}",
+                     "DELETED g6", "LISTED False", "DELETE-AGAIN GROUP_ID_NOT_FOUND"] {
+            XCTAssertTrue(r.stdout.contains(line), "missing \(line): " + r.stdout + r.stderr)
+        }
         XCTAssertEqual(agent.stop(), 0)
     }
 

@@ -4,15 +4,20 @@
   consume B TOPIC GROUP N COMMIT_META  reads N records in the group, commits, prints GOT v..
   commit B TOPIC GROUP OFFSET META   commits partition 0 without reading
   committed B TOPIC GROUP            prints COMMITTED <offset> META <metadata>
-  split B TOPIC GROUP                two members share 4 partitions, then one leaves
+  split B TOPIC GROUP                two member processes share 4 partitions, then one leaves
+  member B TOPIC GROUP [SESSION_MS]  one member; prints ASSIGN lines, leaves on a stdin line
   admin B GROUP                      list/describe groups and their offsets
 """
-import sys, time
+import os, sys, time
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.structs import OffsetAndMetadata
 
 mode, b = sys.argv[1], sys.argv[2]
+if os.environ.get("KAFKA_DEBUG_DIR"):  # client debug log per process, for diagnosis
+    import logging
+    logging.basicConfig(filename="%s/%s-%d.log" % (os.environ["KAFKA_DEBUG_DIR"], mode, os.getpid()),
+                        level=logging.DEBUG, format="%(asctime)s %(threadName)s %(name)s %(message)s")
 
 def consumer(group, **kw):
     return KafkaConsumer(bootstrap_servers=b, group_id=group, enable_auto_commit=False,
@@ -52,36 +57,60 @@ elif mode == "committed":
     r = c.committed(TopicPartition(topic, 0), metadata=True)
     print("COMMITTED", r.offset if r else None, "META", r.metadata if r else None)
     c.close()
+elif mode == "member":
+    # One group member in its own process; prints ASSIGN <partitions> on every
+    # change and leaves the group when a line arrives on stdin.
+    import select
+    topic, group = sys.argv[3], sys.argv[4]
+    session = int(sys.argv[5]) if len(sys.argv) > 5 else 10000
+    c = KafkaConsumer(bootstrap_servers=b, group_id=group, enable_auto_commit=False,
+                      auto_offset_reset="earliest", session_timeout_ms=session,
+                      heartbeat_interval_ms=500, max_poll_interval_ms=10000)
+    c.subscribe([topic])
+    last = None
+    while not select.select([sys.stdin], [], [], 0)[0]:
+        # A poll that returns while a JoinGroup/SyncGroup is still in flight
+        # can leave kafka-python's heartbeat disabled for good (its PR #2617
+        # describes the race); a poll longer than a rebalance avoids it.
+        c.poll(timeout_ms=2000)
+        now = sorted(p.partition for p in c.assignment())
+        if now != last:
+            print("ASSIGN", ",".join(map(str, now)), flush=True)
+            last = now
+    c.close()
 elif mode == "split":
-    import threading
+    # Separate processes: kafka-python 3 shares one I/O thread between the
+    # consumers of a process, and two members in one process can stall it.
+    import subprocess, threading
     topic, group = sys.argv[3], sys.argv[4]
     a = KafkaAdminClient(bootstrap_servers=b)
     a.create_topics([NewTopic(topic, 4, 1)])
     a.close()
-    c1, c2 = consumer(group, max_poll_interval_ms=10000), consumer(group, max_poll_interval_ms=10000)
-    c1.subscribe([topic]); c2.subscribe([topic])
-    stop = {c1: False, c2: False}
-    def run(c):
-        while not stop[c]:
-            c.poll(timeout_ms=100)
-        c.close()
-    t1, t2 = threading.Thread(target=run, args=(c1,)), threading.Thread(target=run, args=(c2,))
-    t1.start(); t2.start()
+    members, seen = [], [set(), set()]
+    def watch(i, proc):
+        for line in proc.stdout:
+            if line.startswith("ASSIGN"):
+                parts = line.split()[1:]
+                seen[i] = set(int(x) for x in parts[0].split(",")) if parts else set()
+    for i in range(2):
+        proc = subprocess.Popen([sys.executable, __file__, "member", b, topic, group],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        threading.Thread(target=watch, args=(i, proc), daemon=True).start()
+        members.append(proc)
     deadline = time.time() + 40
     while time.time() < deadline:
-        s1, s2 = c1.assignment(), c2.assignment()
-        if len(s1) == 2 and len(s2) == 2 and not (s1 & s2):
+        if len(seen[0]) == 2 and len(seen[1]) == 2 and not (seen[0] & seen[1]):
             break
         time.sleep(0.1)
-    print("SPLIT", len(c1.assignment()), len(c2.assignment()), sorted(p.partition for p in c1.assignment() | c2.assignment()))
-    stop[c2] = True
-    t2.join()
+    print("SPLIT", len(seen[0]), len(seen[1]), sorted(seen[0] | seen[1]), flush=True)
+    members[1].stdin.write("stop\n"); members[1].stdin.flush()
+    members[1].wait(30)
     deadline = time.time() + 40
-    while time.time() < deadline and len(c1.assignment()) != 4:
+    while time.time() < deadline and len(seen[0]) != 4:
         time.sleep(0.1)
-    print("TAKEOVER", len(c1.assignment()), sorted(p.partition for p in c1.assignment()))
-    stop[c1] = True
-    t1.join()
+    print("TAKEOVER", len(seen[0]), sorted(seen[0]), flush=True)
+    members[0].stdin.write("stop\n"); members[0].stdin.flush()
+    members[0].wait(30)
 elif mode == "admin":
     group = sys.argv[3]
     a = KafkaAdminClient(bootstrap_servers=b)
