@@ -79,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "SluiceRuntime", "SluiceConfig", "SluiceMonitoring", "KafkaProtocol",
+                "SluiceRuntime", "SluiceConfig", "SluiceMonitoring", "KafkaProtocol", "KafkaClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -115,6 +115,13 @@ let package = Package(
             path: "Plugins/Common/KafkaProtocol"
         ),
         .executableTarget(name: "KafkaCodegen", path: "Sources/KafkaCodegen"),
+        // Kafka client side (connections, metadata, producer, group consumer):
+        // used by the Kafka sink and source plugins and the `sluice kafka` CLI.
+        .target(
+            name: "KafkaClient",
+            dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Plugins/Common/KafkaClient"
+        ),
 
         .testTarget(
             name: "SluiceConfigTests",

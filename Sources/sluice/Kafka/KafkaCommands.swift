@@ -1,4 +1,5 @@
 import ArgumentParser
+import KafkaClient
 import KafkaProtocol
 import NIOCore
 #if canImport(Glibc)
@@ -36,7 +37,7 @@ struct KafkaTopics: ParsableCommand {
     }
 
     func run() throws {
-        let c = try KafkaClient(bootstrap: server.bootstrap)
+        let c = try KafkaConnection(bootstrap: server.bootstrap)
         if create {
             var req = CreateTopicsRequest()
             req.topics = [.init(name: topic!, numPartitions: partitions, replicationFactor: replicationFactor)]
@@ -75,7 +76,7 @@ struct KafkaTopics: ParsableCommand {
     }
 }
 
-func metadata(_ c: KafkaClient, topics: [String]?, create: Bool = false) throws -> MetadataResponse {
+func metadata(_ c: KafkaConnection, topics: [String]?, create: Bool = false) throws -> MetadataResponse {
     let v = try c.version(MetadataRequest.self, max: 9)
     var req = MetadataRequest()
     req.topics = topics.map { $0.map { MetadataRequest.MetadataRequestTopic(name: $0) } }
@@ -95,7 +96,7 @@ struct KafkaProduce: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Records per produce request.") var batchSize: Int = 500
 
     func run() throws {
-        let c = try KafkaClient(bootstrap: server.bootstrap)
+        let c = try KafkaConnection(bootstrap: server.bootstrap)
         _ = try metadata(c, topics: [topic], create: true)
         let v = try c.version(ProduceRequest.self, max: 8)
         var batch = RecordBatchBuilder()
@@ -144,7 +145,7 @@ struct KafkaConsume: ParsableCommand {
     @Flag(name: .customLong("print-key"), help: "Print key<TAB>value.") var printKey = false
 
     func run() throws {
-        let c = try KafkaClient(bootstrap: server.bootstrap)
+        let c = try KafkaConnection(bootstrap: server.bootstrap)
         let meta = try metadata(c, topics: [topic])
         guard let t = meta.topics.first, t.errorCode == 0 else {
             throw KafkaClientError(description: "topic \(topic): \(kafkaErrorName(meta.topics.first?.errorCode ?? 3))")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import KafkaClient
 import KafkaProtocol
 import NIOCore
 
@@ -17,7 +18,7 @@ struct KafkaGroups: ParsableCommand {
     }
 
     func run() throws {
-        let c = try KafkaClient(bootstrap: server.bootstrap)
+        let c = try KafkaConnection(bootstrap: server.bootstrap)
         if list {
             let resp: ListGroupsResponse = try c.send(ListGroupsRequest(), version: c.version(ListGroupsRequest.self, max: 4))
             guard resp.errorCode == 0 else { throw KafkaClientError(description: "ListGroups: \(kafkaErrorName(resp.errorCode))") }

@@ -4,21 +4,22 @@ import NIOCore
 import Glibc
 #endif
 
-struct KafkaClientError: Error, CustomStringConvertible {
-    var description: String
+public struct KafkaClientError: Error, CustomStringConvertible {
+    public var description: String
+    public init(description: String) { self.description = description }
 }
 
-/// A minimal blocking Kafka client for the admin and console commands:
-/// one connection, one request at a time, versions negotiated through
-/// ApiVersions. It speaks only the wire protocol, so it works against
-/// Apache Kafka as well as the Sluice broker.
-final class KafkaClient {
+/// One blocking connection to one Kafka broker: one request at a time,
+/// versions negotiated through ApiVersions. It speaks only the wire
+/// protocol, so it works against Apache Kafka as well as the Sluice broker.
+/// Not thread-safe: one thread uses a connection at a time.
+public final class KafkaConnection {
     private let fd: Int32
     private var correlation: Int32 = 0
     private var versions: [Int16: ClosedRange<Int16>] = [:]
-    let address: String
+    public let address: String
 
-    init(bootstrap: String, timeoutSeconds: Int = 10) throws {
+    public init(bootstrap: String, timeoutSeconds: Int = 10) throws {
         address = bootstrap
         let parts = bootstrap.split(separator: ",")[0].split(separator: ":")
         guard parts.count == 2, let port = UInt16(parts[1]) else {
@@ -47,7 +48,7 @@ final class KafkaClient {
     deinit { close(fd) }
 
     /// The highest version both sides speak.
-    func version<R: KafkaRequest>(_ type: R.Type, max ours: Int16) throws -> Int16 {
+    public func version<R: KafkaRequest>(_ type: R.Type, max ours: Int16) throws -> Int16 {
         guard let theirs = versions[R.apiKey] else {
             throw KafkaClientError(description: "\(address) does not support \(R.api.name)")
         }
@@ -56,7 +57,7 @@ final class KafkaClient {
         return v
     }
 
-    func send<R: KafkaRequest, S: KafkaResponse>(_ request: R, version: Int16) throws -> S {
+    public func send<R: KafkaRequest, S: KafkaResponse>(_ request: R, version: Int16) throws -> S {
         correlation += 1
         var out = ByteBufferAllocator().buffer(capacity: 256)
         try request.writeFrame(to: &out, version: version, correlationId: correlation, clientId: "sluice")
@@ -106,7 +107,7 @@ final class KafkaClient {
 }
 
 /// Kafka's error code names, for messages.
-func kafkaErrorName(_ code: Int16) -> String {
+public func kafkaErrorName(_ code: Int16) -> String {
     let names: [Int16: String] = [0: "NONE", 1: "OFFSET_OUT_OF_RANGE", 3: "UNKNOWN_TOPIC_OR_PARTITION", 7: "REQUEST_TIMED_OUT",
                                   10: "MESSAGE_TOO_LARGE", 17: "INVALID_TOPIC_EXCEPTION", 35: "UNSUPPORTED_VERSION",
                                   36: "TOPIC_ALREADY_EXISTS", 37: "INVALID_PARTITIONS", 38: "INVALID_REPLICATION_FACTOR",
