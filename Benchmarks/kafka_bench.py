@@ -84,14 +84,22 @@ def produce(bootstrap, topic, size, acks, n):
     return time.perf_counter() - t0
 
 def consume(bootstrap, topic, partitions, n):
-    """kcat (librdkafka's C client) reads every partition from the start:
-    Python's per-message objects would cap the figure well below the broker."""
-    t0 = time.perf_counter()
-    out = subprocess.run(["kcat", "-b", bootstrap, "-t", topic, "-C", "-o", "beginning", "-e", "-q",
-                          "-X", "fetch.message.max.bytes=10000000", "-f", "%p\n"],
-                         capture_output=True, text=True, timeout=300).stdout
-    dt = time.perf_counter() - t0
-    return out.count("\n"), dt
+    """kcat (librdkafka's C client) reads every partition from the start until
+    it has n records (-c n; a shortfall times out and counts as a failure).
+    librdkafka parses every record; kcat prints nothing (-f ''), since
+    formatting 100-byte records costs the consumer more than the broker
+    spends serving them. Best of two runs: these machines are shared."""
+    best = None
+    for _ in range(2):
+        t0 = time.perf_counter()
+        r = subprocess.run(["kcat", "-b", bootstrap, "-t", topic, "-C", "-o", "beginning", "-c", str(n), "-q",
+                            "-X", "fetch.message.max.bytes=10000000", "-f", ""],
+                           capture_output=True, timeout=300)
+        dt = time.perf_counter() - t0
+        if r.returncode != 0:
+            raise SystemExit(f"kcat consume failed: {r.stderr.decode()[-500:]}")
+        best = dt if best is None else min(best, dt)
+    return n, best
 
 print(f"Kafka broker benchmark: librdkafka {__import__('confluent_kafka').libversion()[0]} over loopback, work dir {WORK}")
 lo, disk = loopback_mbps(), disk_mbps()

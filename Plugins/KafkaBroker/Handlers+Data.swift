@@ -46,10 +46,18 @@ extension RequestHandler {
         return r.acks == 0 ? nil : resp
     }
 
-    /// One pass over the requested partitions; `bytes` is how much data it found.
-    func fetchOnce(_ r: FetchRequest) -> (response: FetchResponse, bytes: Int) {
-        var resp = FetchResponse()
-        var total = 0
+    /// What one fetch pass found: the response with a marker in place of
+    /// each partition's records, and those records as segment-file regions
+    /// (in response order) for `FetchFrame` to send.
+    struct FetchResult {
+        var response = FetchResponse()
+        var regions: [[KafkaLog.FileRegion]] = []
+        var bytes = 0
+    }
+
+    /// One pass over the requested partitions.
+    func fetchOnce(_ r: FetchRequest) -> FetchResult {
+        var result = FetchResult()
         var budget = max(0, Int(r.maxBytes))
         for t in r.topics {
             var tr = FetchResponse.FetchableTopicResponse()
@@ -67,13 +75,16 @@ extension RequestHandler {
                 do {
                     // The first partition with data may exceed the budget by one batch (Kafka's rule).
                     let limit = min(Int(p.partitionMaxBytes), budget)
-                    let info = try log.read(from: p.fetchOffset, maxBytes: limit, minOneBatch: total == 0)
+                    let info = try log.read(from: p.fetchOffset, maxBytes: limit, minOneBatch: result.bytes == 0)
                     pr.highWatermark = info.highWatermark
                     pr.lastStableOffset = info.highWatermark
                     pr.logStartOffset = info.logStartOffset
                     if info.totalBytes > 0 {
-                        pr.records = try Self.load(info.regions)
-                        total += info.totalBytes
+                        var marker = ByteBufferAllocator().buffer(capacity: FetchFrame.marker.count)
+                        marker.writeBytes(FetchFrame.marker)
+                        pr.records = marker
+                        result.regions.append(info.regions)
+                        result.bytes += info.totalBytes
                         budget = max(0, budget - info.totalBytes)
                     } else {
                         pr.records = ByteBuffer()
@@ -87,39 +98,19 @@ extension RequestHandler {
                 }
                 tr.partitions.append(pr)
             }
-            resp.responses.append(tr)
+            result.response.responses.append(tr)
         }
-        return (resp, total)
-    }
-
-    /// Reads the regions' bytes into one buffer (pread straight into it).
-    static func load(_ regions: [KafkaLog.FileRegion]) throws -> ByteBuffer {
-        let total = regions.reduce(0) { $0 + $1.length }
-        var buf = ByteBufferAllocator().buffer(capacity: total)
-        for reg in regions {
-            let n = buf.writeWithUnsafeMutableBytes(minimumWritableBytes: reg.length) { dst in
-                var done = 0
-                while done < reg.length {
-                    let k = pread(reg.fd, dst.baseAddress! + done, reg.length - done, off_t(reg.position + done))
-                    if k < 0 && errno == EINTR { continue }
-                    if k <= 0 { break }
-                    done += k
-                }
-                return done
-            }
-            guard n == reg.length else { throw LogError.logFailed("short read of a segment") }
-        }
-        return buf
+        return result
     }
 
     /// Fetch with Kafka's long poll: answer at once when min_bytes are there
     /// (or max_wait is 0), else when an append brings enough, else at max_wait.
-    func fetch(_ r: FetchRequest, on loop: EventLoop) -> EventLoopFuture<FetchResponse> {
+    func fetch(_ r: FetchRequest, on loop: EventLoop) -> EventLoopFuture<FetchResult> {
         let first = fetchOnce(r)
         if first.bytes >= Int(max(1, r.minBytes)) || r.maxWaitMs <= 0 {
-            return loop.makeSucceededFuture(first.response)
+            return loop.makeSucceededFuture(first)
         }
-        let promise = loop.makePromise(of: FetchResponse.self)
+        let promise = loop.makePromise(of: FetchResult.self)
         let waiter = FetchWaiter()
         let key = ObjectIdentifier(waiter)
         let finish: (Bool) -> Void = { [self] final in
@@ -129,7 +120,7 @@ extension RequestHandler {
                 waiter.done = true
                 waiter.timeout?.cancel()
                 broker.removeWaiter(key)
-                promise.succeed(attempt.response)
+                promise.succeed(attempt)
             }
         }
         waiter.timeout = loop.scheduleTask(in: .milliseconds(Int64(r.maxWaitMs))) { finish(true) }

@@ -65,7 +65,7 @@ final class KafkaBrokerService: Service {
 /// as Kafka clients expect; a bad frame closes only this connection.
 final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+    typealias OutboundOut = IOData
     let handler: RequestHandler
     let context: ComponentContext
     let maxFrameBytes: Int
@@ -91,7 +91,12 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             busy = false
             switch result {
             case .success(let out?):
-                ctx.writeAndFlush(wrapOutboundOut(out), promise: nil)
+                for part in out.parts.dropLast() { ctx.write(wrapOutboundOut(part), promise: nil) }
+                if let last = out.parts.last {
+                    let written = ctx.eventLoop.makePromise(of: Void.self)
+                    if !out.files.isEmpty { written.futureResult.whenComplete { _ in out.release() } }
+                    ctx.writeAndFlush(wrapOutboundOut(last), promise: written)
+                }
                 next(ctx)
             case .success(nil):
                 next(ctx)

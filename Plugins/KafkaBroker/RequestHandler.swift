@@ -12,7 +12,7 @@ struct FrameError: Error, CustomStringConvertible {
 struct RequestHandler {
     let broker: Broker
 
-    func handle(_ frame: ByteBuffer, on loop: EventLoop) -> EventLoopFuture<ByteBuffer?> {
+    func handle(_ frame: ByteBuffer, on loop: EventLoop) -> EventLoopFuture<ResponseFrame?> {
         var payload = frame
         let header: RequestHeader
         do {
@@ -22,11 +22,11 @@ struct RequestHandler {
         }
         let version = header.requestApiVersion
         let cid = header.correlationId
-        func frameOf<R: KafkaResponse>(_ r: R, version v: Int16 = version) -> EventLoopFuture<ByteBuffer?> {
+        func frameOf<R: KafkaResponse>(_ r: R, version v: Int16 = version) -> EventLoopFuture<ResponseFrame?> {
             var out = ByteBufferAllocator().buffer(capacity: 256)
             do {
                 try r.writeFrame(to: &out, version: v, correlationId: cid)
-                return loop.makeSucceededFuture(out)
+                return loop.makeSucceededFuture(ResponseFrame(out))
             } catch {
                 return loop.makeFailedFuture(FrameError(reason: "cannot encode \(R.self) v\(v): \(error)"))
             }
@@ -54,7 +54,15 @@ struct RequestHandler {
             guard let resp = produce(r) else { return loop.makeSucceededFuture(nil) }
             return frameOf(resp)
         case .fetch(let r):
-            return fetch(r, on: loop).flatMap { frameOf($0) }
+            return fetch(r, on: loop).flatMapThrowing { result in
+                do {
+                    return try FetchFrame.encode(result.response, regions: result.regions, version: version, correlationId: cid)
+                } catch let e as FrameError {
+                    throw e
+                } catch {
+                    throw FrameError(reason: "cannot encode FetchResponse v\(version): \(error)")
+                }
+            }
         case .listOffsets(let r): return frameOf(listOffsets(r, version: version))
         case .createTopics(let r): return frameOf(createTopics(r))
         case .deleteTopics(let r): return frameOf(deleteTopics(r))
