@@ -32,6 +32,11 @@ let plugins: [(target: String, product: String, deps: [Target.Dependency])] = [
         .product(name: "NIOPosix", package: "swift-nio"),
         "KafkaProtocol", "KafkaLog",
     ]),
+    ("KafkaSink", "SluiceKafkaSink", ["KafkaClient"]),
+    ("KafkaSource", "SluiceKafkaSource", [
+        "KafkaClient", "KafkaCompression", "KafkaProtocol", "PluginRegex",
+        .product(name: "NIOCore", package: "swift-nio"),
+    ]),
 ]
 
 let package = Package(
@@ -79,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "SluiceRuntime", "SluiceConfig", "SluiceMonitoring", "KafkaProtocol", "KafkaClient",
+                "SluiceRuntime", "SluiceConfig", "SluiceMonitoring", "KafkaProtocol", "KafkaClient", "KafkaCompression",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -114,12 +119,27 @@ let package = Package(
             dependencies: [.product(name: "NIOCore", package: "swift-nio"), "CSluiceCRC"],
             path: "Plugins/Common/KafkaProtocol"
         ),
+        // Kafka's record-batch codecs (gzip, snappy, lz4, zstd) over Debian's C libraries.
+        .systemLibrary(name: "CZlib", path: "Plugins/Common/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", path: "Plugins/Common/CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLZ4", path: "Plugins/Common/CLZ4", pkgConfig: "liblz4",
+                       providers: [.apt(["liblz4-dev"])]),
+        // No pkgConfig: older Debian releases ship libsnappy-dev without snappy.pc.
+        .systemLibrary(name: "CSnappy", path: "Plugins/Common/CSnappy", providers: [.apt(["libsnappy-dev"])]),
+        .target(
+            name: "KafkaCompression",
+            dependencies: ["KafkaProtocol", "CZlib", "CZstd", "CLZ4", "CSnappy",
+                           .product(name: "NIOCore", package: "swift-nio")],
+            path: "Plugins/Common/KafkaCompression"
+        ),
         .executableTarget(name: "KafkaCodegen", path: "Sources/KafkaCodegen"),
         // Kafka client side (connections, metadata, producer, group consumer):
         // used by the Kafka sink and source plugins and the `sluice kafka` CLI.
         .target(
             name: "KafkaClient",
-            dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["KafkaProtocol", "KafkaCompression", "CSluiceCRC", .product(name: "NIOCore", package: "swift-nio")],
             path: "Plugins/Common/KafkaClient"
         ),
 
@@ -134,6 +154,12 @@ let package = Package(
             path: "Tests/KafkaProtocolTests"
         ),
         .testTarget(name: "KafkaLogTests", dependencies: ["KafkaLog"], path: "Tests/KafkaLogTests"),
+        .testTarget(
+            name: "KafkaCompressionTests",
+            dependencies: ["KafkaCompression", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/KafkaCompressionTests",
+            exclude: ["kafka_python_codecs.py"]
+        ),
         .testTarget(
             name: "SluiceTests",
             dependencies: ["SluiceConfig", "SluiceRuntime", .product(name: "SluiceABI", package: "sdk")],

@@ -41,8 +41,9 @@ func loadAgent(name: String, confFile: String?, plugins: PluginOptions, logger: 
         if let confFile {
             file = try PropertiesFile.load(path: confFile)
         } else {
-            logger.info("no --conf-file: running the embedded demo pipeline (agent \(name))")
-            file = try PropertiesFile.parse(embeddedDemoConfig(agent: name), file: "<embedded demo>")
+            let demo = try EmbeddedDemo(environment: environmentDictionary())
+            logger.info("no --conf-file: running the embedded demo (agent \(name)): a Kafka broker on 127.0.0.1:\(demo.port), exec and spooldir sources (drop files into \(demo.dir)/spool) through a file channel to topic sluice-demo; watch with: sluice kafka consume --bootstrap-server 127.0.0.1:\(demo.port) --topic sluice-demo --from-beginning")
+            file = try PropertiesFile.parse(demo.config(agent: name), file: "<embedded demo>")
         }
     } catch let e as ConfigError {
         throw Refusal(description: render(e))
@@ -72,26 +73,72 @@ func buildAgent(_ def: AgentDefinition, _ registry: PluginRegistry, _ metrics: M
     }
 }
 
-/// The main job on embedded defaults: a generated stream through two
-/// interceptors to the logger.
-func embeddedDemoConfig(agent a: String) -> String {
-    """
-    \(a).sources = seq
-    \(a).channels = mem
-    \(a).sinks = log
-    \(a).sources.seq.type = seq
-    \(a).sources.seq.batchSize = 10
-    \(a).sources.seq.totalEvents = 1000
-    \(a).sources.seq.channels = mem
-    \(a).sources.seq.interceptors = ts host
-    \(a).sources.seq.interceptors.ts.type = timestamp
-    \(a).sources.seq.interceptors.host.type = host
-    \(a).channels.mem.type = memory
-    \(a).channels.mem.capacity = 10000
-    \(a).channels.mem.transactionCapacity = 1000
-    \(a).sinks.log.type = logger
-    \(a).sinks.log.channel = mem
-    """
+/// The main job on embedded defaults: a Kafka broker and an agent whose
+/// exec and spooldir sources feed a Kafka sink through a durable file
+/// channel. `sluice kafka consume --topic sluice-demo --from-beginning`
+/// shows the events. Its state lives in `$SLUICE_DEMO_DIR` (default
+/// `./sluice-demo`); the broker listens on 127.0.0.1:`$SLUICE_DEMO_KAFKA_PORT`
+/// (default 9092).
+struct EmbeddedDemo {
+    let dir: String
+    let port: Int
+
+    init(environment env: [String: String]) throws {
+        let base = env["SLUICE_DEMO_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "./sluice-demo"
+        dir = base.hasPrefix("/") ? base : currentDirectory() + "/" + base
+        guard let p = Int(env["SLUICE_DEMO_KAFKA_PORT"] ?? "9092"), (1...65535).contains(p) else {
+            throw Refusal(description: "SLUICE_DEMO_KAFKA_PORT: '\(env["SLUICE_DEMO_KAFKA_PORT"] ?? "")' is not a port number")
+        }
+        port = p
+        for sub in ["", "/spool"] where mkdir(dir + sub, 0o755) != 0 && errno != EEXIST {
+            throw Refusal(description: "cannot create \(dir + sub): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    func config(agent a: String) -> String {
+        """
+        \(a).services = broker
+        \(a).services.broker.type = kafka
+        \(a).services.broker.listeners = PLAINTEXT://127.0.0.1:\(port)
+        \(a).services.broker.log.dirs = \(dir)/kafka
+        \(a).services.broker.num.partitions = 3
+
+        \(a).sources = ticks files
+        \(a).channels = durable
+        \(a).sinks = kafka
+
+        \(a).sources.ticks.type = exec
+        \(a).sources.ticks.shell = /bin/sh -c
+        \(a).sources.ticks.command = while true; do echo "tick $(date -u +%Y-%m-%dT%H:%M:%SZ)"; sleep 1; done
+        \(a).sources.ticks.channels = durable
+        \(a).sources.ticks.interceptors = ts host
+        \(a).sources.ticks.interceptors.ts.type = timestamp
+        \(a).sources.ticks.interceptors.host.type = host
+
+        \(a).sources.files.type = spooldir
+        \(a).sources.files.spoolDir = \(dir)/spool
+        \(a).sources.files.channels = durable
+        \(a).sources.files.interceptors = ts
+        \(a).sources.files.interceptors.ts.type = timestamp
+
+        \(a).channels.durable.type = file
+        \(a).channels.durable.checkpointDir = \(dir)/channel/checkpoint
+        \(a).channels.durable.dataDirs = \(dir)/channel/data
+
+        \(a).sinks.kafka.type = org.apache.flume.sink.kafka.KafkaSink
+        \(a).sinks.kafka.channel = durable
+        \(a).sinks.kafka.kafka.bootstrap.servers = 127.0.0.1:\(port)
+        \(a).sinks.kafka.kafka.topic = sluice-demo
+        \(a).sinks.kafka.kafka.producer.acks = all
+        \(a).sinks.kafka.kafka.producer.compression.type = lz4
+        """
+    }
+}
+
+func currentDirectory() -> String {
+    var buf = [CChar](repeating: 0, count: 4096)
+    guard getcwd(&buf, buf.count) != nil else { return "." }
+    return String(cString: buf)
 }
 
 func executableDirectory() -> String {

@@ -17,7 +17,7 @@ enum Paths {
     static let firstPartyPlugins = ["SluiceSequenceSource", "SluiceNetcatSource", "SluiceLoggerSink",
                                     "SluiceNullSink", "SluiceFlumeInterceptors", "SluiceSpoolDirSource",
                                     "SluiceExecSource", "SluiceTaildirSource", "SluiceFileRollSink",
-                                    "SluiceKafkaBroker"]
+                                    "SluiceKafkaBroker", "SluiceKafkaSink"]
 
     static func plugin(_ product: String) -> String { buildDir + "/lib\(product).so" }
 }

@@ -264,7 +264,16 @@ public struct RecordBatch: Equatable, Sendable {
 
     /// The records of an uncompressed batch. Compressed batches throw `compressedRecords`.
     public func records() throws -> [Record] {
-        var iterator = try makeRecordIterator()
+        try records(decompressing: Self.refuseCompressed)
+    }
+
+    public func makeRecordIterator() throws -> RecordIterator {
+        try makeRecordIterator(decompressing: Self.refuseCompressed)
+    }
+
+    /// The records of a batch that may be compressed; see `makeRecordIterator(decompressing:)`.
+    public func records(decompressing decompress: (KafkaCompression, ByteBuffer) throws -> ByteBuffer) throws -> [Record] {
+        var iterator = try makeRecordIterator(decompressing: decompress)
         var result: [Record] = []
         result.reserveCapacity(max(0, min(Int(header.recordsCount), iterator.remainingBytes)))
         while let record = try iterator.next() {
@@ -273,8 +282,15 @@ public struct RecordBatch: Equatable, Sendable {
         return result
     }
 
-    public func makeRecordIterator() throws -> RecordIterator {
-        guard header.attributes.compressionCodec == 0 else {
+    /// Walks the records of a batch that may be compressed. For a compressed batch,
+    /// `decompress` gets the codec and the stored records section (everything after the
+    /// 61-byte header) and returns the plain records, which the iterator walks; it is not
+    /// called for uncompressed batches. The codecs live outside this module (see
+    /// KafkaCompression). Codec numbers 5-7 throw `compressedRecords`.
+    public func makeRecordIterator(
+        decompressing decompress: (KafkaCompression, ByteBuffer) throws -> ByteBuffer
+    ) throws -> RecordIterator {
+        guard let codec = header.attributes.compression else {
             throw KafkaDecodeError("RecordBatch.attributes", .compressedRecords(codec: Int(header.attributes.compressionCodec)))
         }
         guard header.recordsCount >= 0 else {
@@ -282,7 +298,14 @@ public struct RecordBatch: Equatable, Sendable {
         }
         var body = bytes
         body.moveReaderIndex(forwardBy: Self.headerSize)
+        if codec != .none {
+            body = try decompress(codec, body)
+        }
         return RecordIterator(batch: header, body: body)
+    }
+
+    private static func refuseCompressed(_ codec: KafkaCompression, _: ByteBuffer) throws -> ByteBuffer {
+        throw KafkaDecodeError("RecordBatch.attributes", .compressedRecords(codec: Int(codec.rawValue)))
     }
 }
 
@@ -486,14 +509,27 @@ public struct RecordBatchBuilder {
 
     /// Appends the finished batch to `buffer`.
     public func build(into buffer: inout ByteBuffer) {
+        build(into: &buffer, compression: .none, compressingRecords: { $0 })
+    }
+
+    /// Appends the finished batch with `compression` in its attributes and, in place of the
+    /// records, what `compress` makes of them (it gets the encoded records, everything
+    /// that follows the 61-byte header). The codecs live outside this module (see
+    /// KafkaCompression); `.none` with the identity is `build(into:)`.
+    public func build(
+        into buffer: inout ByteBuffer, compression: KafkaCompression,
+        compressingRecords compress: (ByteBuffer) throws -> ByteBuffer
+    ) rethrows {
+        let body = try compress(encodedRecords)
         var attributes = RecordBatchAttributes(rawValue: 0)
+        attributes.compressionCodec = compression.rawValue
         attributes.timestampType = timestampType
         attributes.isTransactional = isTransactional
         attributes.isControl = isControl
 
         let start = buffer.writerIndex
         buffer.kafkaWriteInt64(baseOffset)
-        buffer.kafkaWriteInt32(Int32(sizeInBytes - RecordBatch.lengthFieldsSize))
+        buffer.kafkaWriteInt32(Int32(RecordBatch.headerSize + body.readableBytes - RecordBatch.lengthFieldsSize))
         buffer.kafkaWriteInt32(partitionLeaderEpoch)
         buffer.kafkaWriteInt8(2)
         buffer.kafkaWriteUInt32(0)  // CRC, filled in below
@@ -505,7 +541,7 @@ public struct RecordBatchBuilder {
         buffer.kafkaWriteInt16(producerEpoch)
         buffer.kafkaWriteInt32(baseSequence)
         buffer.kafkaWriteInt32(recordCount)
-        buffer.writeImmutableBuffer(encodedRecords)
+        buffer.writeImmutableBuffer(body)
 
         let crc = RecordBatch.crc(ofBatchAt: start, length: buffer.writerIndex - start, in: buffer)
         buffer.setInteger(crc, at: start + RecordBatch.crcOffset, endianness: .big)

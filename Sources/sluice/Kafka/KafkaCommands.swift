@@ -1,5 +1,6 @@
 import ArgumentParser
 import KafkaClient
+import KafkaCompression
 import KafkaProtocol
 import NIOCore
 #if canImport(Glibc)
@@ -176,7 +177,12 @@ struct KafkaConsume: ParsableCommand {
             for tr in resp.responses { for p in tr.partitions {
                 guard p.errorCode == 0, let records = p.records, records.readableBytes > 0 else { continue }
                 for b in try RecordBatch.batches(in: records, allowPartialTail: true) {
-                    for r in try b.records() where r.offset >= (next[p.partitionIndex] ?? 0) {
+                    if b.header.attributes.isControl {
+                        next[p.partitionIndex] = max(next[p.partitionIndex] ?? 0, b.header.lastOffset + 1)
+                        continue
+                    }
+                    for r in try b.records(maxDecompressedSize: KafkaCodecs.defaultMaxDecompressedSize)
+                    where r.offset >= (next[p.partitionIndex] ?? 0) {
                         let v = r.value.map { String(buffer: $0) } ?? ""
                         print(printKey ? "\(r.key.map { String(buffer: $0) } ?? "null")\t\(v)" : v)
                         next[p.partitionIndex] = r.offset + 1

@@ -1,0 +1,2 @@
+/* The C API of the C++ snappy library. */
+#include <snappy-c.h>
