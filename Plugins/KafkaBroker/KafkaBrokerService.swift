@@ -2,6 +2,9 @@ import KafkaProtocol
 import NIOCore
 import NIOPosix
 import SluiceSDK
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A Kafka broker inside the agent: `a1.services.k1.type = kafka`.
 final class KafkaBrokerService: Service {
@@ -108,7 +111,11 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func errorCaught(context ctx: ChannelHandlerContext, error: Error) {
         // The shared frame decoder knows nothing of server.properties: name the key here.
-        if let e = error as? KafkaDecodeError, case .invalidLength(let n) = e.problem {
+        if let e = error as? IOError, e.errnoCode == ECONNRESET || e.errnoCode == EPIPE {
+            // A client that went away: normal, not worth a warning.
+            pending.removeAll()
+            ctx.close(promise: nil)
+        } else if let e = error as? KafkaDecodeError, case .invalidLength(let n) = e.problem {
             close(ctx, "request frame of \(n) bytes is negative or exceeds socket.request.max.bytes (\(maxFrameBytes))")
         } else {
             close(ctx, "\(error)")
