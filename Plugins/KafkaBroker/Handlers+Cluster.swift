@@ -40,7 +40,7 @@ extension RequestHandler {
             var t = MetadataResponse.MetadataResponseTopic()
             t.name = n
             guard let info = broker.topic(n) else {
-                t.errorCode = KafkaError.unknownTopicOrPartition.rawValue
+                t.errorCode = KafkaErrorCode.unknownTopicOrPartition
                 resp.topics.append(t)
                 continue
             }
@@ -69,13 +69,13 @@ extension RequestHandler {
                 : (t.numPartitions == 0 && !t.assignments.isEmpty ? Int32(t.assignments.count) : t.numPartitions)
             let rf = t.replicationFactor == -1 ? broker.config.defaultReplicationFactor : t.replicationFactor
             if rf != 1 {
-                res.errorCode = KafkaError.invalidReplicationFactor.rawValue
+                res.errorCode = KafkaErrorCode.invalidReplicationFactor
                 res.errorMessage = "replication factor \(rf) is larger than the 1 available broker"
             } else if partitions < 1 {
-                res.errorCode = KafkaError.invalidPartitions.rawValue
+                res.errorCode = KafkaErrorCode.invalidPartitions
                 res.errorMessage = "number of partitions must be at least 1"
             } else if broker.topic(t.name) != nil {
-                res.errorCode = KafkaError.topicAlreadyExists.rawValue
+                res.errorCode = KafkaErrorCode.topicAlreadyExists
                 res.errorMessage = "topic '\(t.name)' already exists"
             } else if r.validateOnly {
                 res.numPartitions = partitions
@@ -87,10 +87,10 @@ extension RequestHandler {
                     res.numPartitions = partitions
                     res.replicationFactor = 1
                 } catch Broker.TopicError.invalidName(let why) {
-                    res.errorCode = KafkaError.invalidTopic.rawValue
+                    res.errorCode = KafkaErrorCode.invalidTopic
                     res.errorMessage = why
                 } catch {
-                    res.errorCode = KafkaError.unknownServerError.rawValue
+                    res.errorCode = KafkaErrorCode.unknownServerError
                     res.errorMessage = "\(error)"
                 }
             }
@@ -108,9 +108,9 @@ extension RequestHandler {
             do {
                 try broker.deleteTopic(n)
             } catch Broker.TopicError.notFound {
-                res.errorCode = KafkaError.unknownTopicOrPartition.rawValue
+                res.errorCode = KafkaErrorCode.unknownTopicOrPartition
             } catch {
-                res.errorCode = KafkaError.unknownServerError.rawValue
+                res.errorCode = KafkaErrorCode.unknownServerError
                 res.errorMessage = "\(error)"
             }
             resp.responses.append(res)
@@ -126,13 +126,13 @@ extension RequestHandler {
             do {
                 if !r.validateOnly { try broker.addPartitions(t.name, to: t.count) }
             } catch Broker.TopicError.notFound {
-                res.errorCode = KafkaError.unknownTopicOrPartition.rawValue
+                res.errorCode = KafkaErrorCode.unknownTopicOrPartition
                 res.errorMessage = "topic '\(t.name)' does not exist"
             } catch Broker.TopicError.invalidPartitions {
-                res.errorCode = KafkaError.invalidPartitions.rawValue
+                res.errorCode = KafkaErrorCode.invalidPartitions
                 res.errorMessage = "topic '\(t.name)' already has at least \(t.count) partitions"
             } catch {
-                res.errorCode = KafkaError.unknownServerError.rawValue
+                res.errorCode = KafkaErrorCode.unknownServerError
                 res.errorMessage = "\(error)"
             }
             resp.results.append(res)
@@ -146,7 +146,7 @@ extension RequestHandler {
     func initProducerId(_ r: InitProducerIdRequest) -> InitProducerIdResponse {
         var resp = InitProducerIdResponse()
         if let tid = r.transactionalId, !tid.isEmpty {
-            resp.errorCode = KafkaError.invalidRequest.rawValue
+            resp.errorCode = KafkaErrorCode.invalidRequest
             broker.context.log(.warn, "InitProducerId for transactional id '\(tid)' refused: transactions are not supported")
             return resp
         }
@@ -154,7 +154,7 @@ extension RequestHandler {
             resp.producerId = try broker.producerIDs.next()
             resp.producerEpoch = 0
         } catch {
-            resp.errorCode = KafkaError.unknownServerError.rawValue
+            resp.errorCode = KafkaErrorCode.unknownServerError
             broker.context.log(.error, "cannot allocate a producer id: \(error)")
         }
         return resp

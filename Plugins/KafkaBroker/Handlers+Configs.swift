@@ -15,7 +15,7 @@ extension RequestHandler {
             switch res.resourceType {
             case 2:
                 guard broker.topic(res.resourceName) != nil else {
-                    out.errorCode = KafkaError.unknownTopicOrPartition.rawValue
+                    out.errorCode = KafkaErrorCode.unknownTopicOrPartition
                     out.errorMessage = "topic '\(res.resourceName)' does not exist"
                     resp.results.append(out)
                     continue
@@ -38,7 +38,7 @@ extension RequestHandler {
                            ("offsets.retention.minutes", "\(c.offsetsRetentionMinutes)", 4),
                            ("group.initial.rebalance.delay.ms", "\(c.groupInitialRebalanceDelayMillis)", 4)]
             default:
-                out.errorCode = KafkaError.invalidRequest.rawValue
+                out.errorCode = KafkaErrorCode.invalidRequest
                 out.errorMessage = "resource type \(res.resourceType) is not supported (topics: 2, brokers: 4)"
                 resp.results.append(out)
                 continue

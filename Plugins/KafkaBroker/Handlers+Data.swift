@@ -19,7 +19,7 @@ extension RequestHandler {
                 var pr = ProduceResponse.PartitionProduceResponse()
                 pr.index = p.index
                 if badAcks {
-                    pr.errorCode = KafkaError.invalidRequiredAcks.rawValue
+                    pr.errorCode = KafkaErrorCode.invalidRequiredAcks
                 } else if let log = broker.partitionLog(t.name, p.index, create: true) {
                     do {
                         guard let records = p.records, records.readableBytes > 0 else {
@@ -31,12 +31,12 @@ extension RequestHandler {
                         pr.logStartOffset = info.logStartOffset
                         appended = true
                     } catch {
-                        pr.errorCode = KafkaError(error).rawValue
+                        pr.errorCode = KafkaErrorCode.of(error)
                         pr.errorMessage = "\(error)"
                         broker.context.log(.warn, "produce to \(t.name)-\(p.index) refused: \(error)")
                     }
                 } else {
-                    pr.errorCode = KafkaError.unknownTopicOrPartition.rawValue
+                    pr.errorCode = KafkaErrorCode.unknownTopicOrPartition
                 }
                 tr.partitionResponses.append(pr)
             }
@@ -68,7 +68,7 @@ extension RequestHandler {
                 var pr = FetchResponse.PartitionData()
                 pr.partitionIndex = p.partition
                 guard let log = broker.partitionLog(name, p.partition, create: false) else {
-                    pr.errorCode = KafkaError.unknownTopicOrPartition.rawValue
+                    pr.errorCode = KafkaErrorCode.unknownTopicOrPartition
                     tr.partitions.append(pr)
                     continue
                 }
@@ -90,11 +90,11 @@ extension RequestHandler {
                         pr.records = ByteBuffer()
                     }
                 } catch let e as LogError {
-                    pr.errorCode = KafkaError(e).rawValue
+                    pr.errorCode = KafkaErrorCode.of(e)
                     pr.highWatermark = log.highWatermark
                     pr.logStartOffset = log.logStartOffset
                 } catch {
-                    pr.errorCode = KafkaError.unknownServerError.rawValue
+                    pr.errorCode = KafkaErrorCode.unknownServerError
                 }
                 tr.partitions.append(pr)
             }
@@ -147,10 +147,10 @@ extension RequestHandler {
                         }
                         if version >= 4 { pr.leaderEpoch = 0 }
                     } catch {
-                        pr.errorCode = KafkaError(error).rawValue
+                        pr.errorCode = KafkaErrorCode.of(error)
                     }
                 } else {
-                    pr.errorCode = KafkaError.unknownTopicOrPartition.rawValue
+                    pr.errorCode = KafkaErrorCode.unknownTopicOrPartition
                 }
                 tr.partitions.append(pr)
             }

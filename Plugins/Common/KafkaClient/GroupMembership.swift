@@ -4,17 +4,7 @@ import NIOCore
 import Glibc
 #endif
 
-/// Error codes of the group protocol this client reacts to.
-enum GroupCode {
-    static let coordinatorLoadInProgress: Int16 = 14
-    static let coordinatorNotAvailable: Int16 = 15
-    static let notCoordinator: Int16 = 16
-    static let illegalGeneration: Int16 = 22
-    static let unknownMemberId: Int16 = 25
-    static let rebalanceInProgress: Int16 = 27
-    static let memberIdRequired: Int16 = 79
-    static let fencedInstanceId: Int16 = 82
-
+extension KafkaErrorCode {
     static func needsNewCoordinator(_ c: Int16) -> Bool {
         c == coordinatorNotAvailable || c == notCoordinator || c == coordinatorLoadInProgress
     }
@@ -148,15 +138,15 @@ final class GroupMembership: @unchecked Sendable {
         } catch { lostCoordinator(); throw retriable(error) }
         switch jr.errorCode {
         case 0: break
-        case GroupCode.memberIdRequired:
+        case KafkaErrorCode.memberIdRequired:
             lock.locked { state.memberId = jr.memberId }
             return nil
-        case GroupCode.unknownMemberId, GroupCode.illegalGeneration:
+        case KafkaErrorCode.unknownMemberId, KafkaErrorCode.illegalGeneration:
             lock.locked { state.memberId = ""; state.generation = -1 }
             return nil
-        case GroupCode.rebalanceInProgress:
+        case KafkaErrorCode.rebalanceInProgress:
             return nil
-        case let code where GroupCode.needsNewCoordinator(code):
+        case let code where KafkaErrorCode.needsNewCoordinator(code):
             lostCoordinator()
             return nil
         default:
@@ -185,11 +175,11 @@ final class GroupMembership: @unchecked Sendable {
         do { sr = try c.send(sync, version: sv) } catch { lostCoordinator(); throw retriable(error) }
         switch sr.errorCode {
         case 0: break
-        case GroupCode.rebalanceInProgress: return nil
-        case GroupCode.unknownMemberId, GroupCode.illegalGeneration:
+        case KafkaErrorCode.rebalanceInProgress: return nil
+        case KafkaErrorCode.unknownMemberId, KafkaErrorCode.illegalGeneration:
             lock.locked { state.memberId = ""; state.generation = -1 }
             return nil
-        case let code where GroupCode.needsNewCoordinator(code):
+        case let code where KafkaErrorCode.needsNewCoordinator(code):
             lostCoordinator()
             return nil
         default:
@@ -252,7 +242,7 @@ final class GroupMembership: @unchecked Sendable {
         let resp: OffsetFetchResponse
         do { resp = try c.send(req, version: v) } catch { lostCoordinator(); throw retriable(error) }
         if resp.errorCode != 0 {
-            if GroupCode.needsNewCoordinator(resp.errorCode) { lostCoordinator() }
+            if KafkaErrorCode.needsNewCoordinator(resp.errorCode) { lostCoordinator() }
             throw KafkaClientError(description: "OffsetFetch \(config.groupId): \(kafkaErrorName(resp.errorCode))", retriable: true)
         }
         var out: [TopicPartitionKey: Int64] = [:]
@@ -292,10 +282,10 @@ final class GroupMembership: @unchecked Sendable {
         for t in resp.topics {
             for p in t.partitions where p.errorCode != 0 {
                 let code = p.errorCode
-                if code == GroupCode.rebalanceInProgress || code == GroupCode.illegalGeneration || code == GroupCode.unknownMemberId {
+                if code == KafkaErrorCode.rebalanceInProgress || code == KafkaErrorCode.illegalGeneration || code == KafkaErrorCode.unknownMemberId {
                     requestRejoin()
-                    if code == GroupCode.unknownMemberId { lock.locked { state.memberId = "" } }
-                } else if GroupCode.needsNewCoordinator(code) {
+                    if code == KafkaErrorCode.unknownMemberId { lock.locked { state.memberId = "" } }
+                } else if KafkaErrorCode.needsNewCoordinator(code) {
                     lostCoordinator()
                 }
                 throw KafkaClientError(description: "OffsetCommit \(config.groupId) \(t.name)-\(p.partitionIndex): \(kafkaErrorName(code))",
@@ -345,14 +335,14 @@ final class GroupMembership: @unchecked Sendable {
                 let resp: HeartbeatResponse = try hb!.send(req, version: v)
                 switch resp.errorCode {
                 case 0: lock.locked { state.lastHeartbeatOK = monotonicMillis() }
-                case GroupCode.rebalanceInProgress, GroupCode.illegalGeneration:
+                case KafkaErrorCode.rebalanceInProgress, KafkaErrorCode.illegalGeneration:
                     log(.info, "group \(config.groupId): rebalance (\(kafkaErrorName(resp.errorCode)))")
                     requestRejoin()
-                case GroupCode.unknownMemberId:
+                case KafkaErrorCode.unknownMemberId:
                     log(.info, "group \(config.groupId): member \(member) is no longer known; rejoining")
                     lock.locked { state.memberId = ""; state.generation = -1; state.rejoinNeeded = true }
                 default:
-                    if GroupCode.needsNewCoordinator(resp.errorCode) { hb?.close(); hb = nil; requestRejoin() }
+                    if KafkaErrorCode.needsNewCoordinator(resp.errorCode) { hb?.close(); hb = nil; requestRejoin() }
                 }
             } catch {
                 hb?.close()

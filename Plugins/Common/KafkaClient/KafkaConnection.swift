@@ -294,18 +294,3 @@ func monotonicMillis() -> Int64 {
     return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
 }
 
-/// Kafka's error code names, for messages.
-public func kafkaErrorName(_ code: Int16) -> String {
-    let names: [Int16: String] = [0: "NONE", 1: "OFFSET_OUT_OF_RANGE", 2: "CORRUPT_MESSAGE", 3: "UNKNOWN_TOPIC_OR_PARTITION",
-                                  5: "LEADER_NOT_AVAILABLE", 6: "NOT_LEADER_OR_FOLLOWER", 7: "REQUEST_TIMED_OUT",
-                                  10: "MESSAGE_TOO_LARGE", 13: "NETWORK_EXCEPTION", 17: "INVALID_TOPIC_EXCEPTION",
-                                  18: "RECORD_LIST_TOO_LARGE", 19: "NOT_ENOUGH_REPLICAS", 20: "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
-                                  21: "INVALID_REQUIRED_ACKS", 29: "TOPIC_AUTHORIZATION_FAILED", 35: "UNSUPPORTED_VERSION",
-                                  36: "TOPIC_ALREADY_EXISTS", 37: "INVALID_PARTITIONS", 38: "INVALID_REPLICATION_FACTOR",
-                                  41: "NOT_CONTROLLER", 42: "INVALID_REQUEST", 45: "OUT_OF_ORDER_SEQUENCE_NUMBER",
-                                  46: "DUPLICATE_SEQUENCE_NUMBER", 47: "INVALID_PRODUCER_EPOCH", 56: "KAFKA_STORAGE_ERROR",
-                                  59: "UNKNOWN_PRODUCER_ID", 74: "FENCED_LEADER_EPOCH", 75: "UNKNOWN_LEADER_EPOCH",
-                                  76: "UNSUPPORTED_COMPRESSION_TYPE", 87: "INVALID_RECORD", 89: "THROTTLING_QUOTA_EXCEEDED",
-                                  90: "PRODUCER_FENCED", -1: "UNKNOWN_SERVER_ERROR"]
-    return names[code] ?? "error \(code)"
-}

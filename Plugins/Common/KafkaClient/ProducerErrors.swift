@@ -1,28 +1,4 @@
-/// The Kafka error codes the producer acts on.
-public enum KafkaErrorCode {
-    public static let none: Int16 = 0
-    public static let corruptMessage: Int16 = 2
-    public static let unknownTopicOrPartition: Int16 = 3
-    public static let leaderNotAvailable: Int16 = 5
-    public static let notLeaderOrFollower: Int16 = 6
-    public static let requestTimedOut: Int16 = 7
-    public static let messageTooLarge: Int16 = 10
-    public static let networkException: Int16 = 13
-    public static let invalidTopic: Int16 = 17
-    public static let recordListTooLarge: Int16 = 18
-    public static let notEnoughReplicas: Int16 = 19
-    public static let notEnoughReplicasAfterAppend: Int16 = 20
-    public static let topicAuthorizationFailed: Int16 = 29
-    public static let outOfOrderSequence: Int16 = 45
-    public static let duplicateSequence: Int16 = 46
-    public static let invalidProducerEpoch: Int16 = 47
-    public static let kafkaStorageError: Int16 = 56
-    public static let unknownProducerId: Int16 = 59
-    public static let fencedLeaderEpoch: Int16 = 74
-    public static let unknownLeaderEpoch: Int16 = 75
-    public static let throttlingQuotaExceeded: Int16 = 89
-    public static let producerFenced: Int16 = 90
-}
+import KafkaProtocol
 
 /// What the producer does about a partition's error code in a Produce response.
 enum ProduceOutcome: Equatable {

@@ -5,25 +5,6 @@ import SluiceSDK
 import Glibc
 #endif
 
-/// Error codes of the group coordinator.
-enum GroupErr {
-    static let none: Int16 = 0
-    static let unknownTopicOrPartition: Int16 = 3
-    static let offsetMetadataTooLarge: Int16 = 12
-    static let coordinatorNotAvailable: Int16 = 15
-    static let illegalGeneration: Int16 = 22
-    static let inconsistentGroupProtocol: Int16 = 23
-    static let invalidGroupId: Int16 = 24
-    static let unknownMemberId: Int16 = 25
-    static let invalidSessionTimeout: Int16 = 26
-    static let rebalanceInProgress: Int16 = 27
-    static let nonEmptyGroup: Int16 = 68
-    static let groupIdNotFound: Int16 = 69
-    static let memberIdRequired: Int16 = 79
-    static let groupSubscribedToTopic: Int16 = 86
-    static let unknownServerError: Int16 = -1
-}
-
 enum GroupState: String {
     case empty = "Empty", preparingRebalance = "PreparingRebalance"
     case completingRebalance = "CompletingRebalance", stable = "Stable", dead = "Dead"
@@ -207,12 +188,12 @@ final class GroupCoordinator: @unchecked Sendable {
             if version >= 7 { resp.protocolName = nil }
             return resp
         }
-        if r.groupId.isEmpty { return loop.makeSucceededFuture(failure(GroupErr.invalidGroupId, r.memberId)) }
+        if r.groupId.isEmpty { return loop.makeSucceededFuture(failure(KafkaErrorCode.invalidGroupId, r.memberId)) }
         if r.sessionTimeoutMs < Self.minSessionTimeoutMs || r.sessionTimeoutMs > Self.maxSessionTimeoutMs {
-            return loop.makeSucceededFuture(failure(GroupErr.invalidSessionTimeout, r.memberId))
+            return loop.makeSucceededFuture(failure(KafkaErrorCode.invalidSessionTimeout, r.memberId))
         }
         if r.protocolType.isEmpty || r.protocols.isEmpty {
-            return loop.makeSucceededFuture(failure(GroupErr.inconsistentGroupProtocol, r.memberId))
+            return loop.makeSucceededFuture(failure(KafkaErrorCode.inconsistentGroupProtocol, r.memberId))
         }
         let promise = loop.makePromise(of: JoinGroupResponse.self)
         withState { effects in
@@ -221,13 +202,13 @@ final class GroupCoordinator: @unchecked Sendable {
             if !g.members.isEmpty {
                 let others = g.members.values.filter { $0.id != r.memberId }
                 if let pt = g.protocolType, pt != r.protocolType, !others.isEmpty {
-                    effects.append { promise.succeed(failure(GroupErr.inconsistentGroupProtocol, r.memberId)) }
+                    effects.append { promise.succeed(failure(KafkaErrorCode.inconsistentGroupProtocol, r.memberId)) }
                     return
                 }
                 var common = names
                 for m in others { common.formIntersection(m.protocols.map { $0.name }) }
                 if common.isEmpty && !others.isEmpty {
-                    effects.append { promise.succeed(failure(GroupErr.inconsistentGroupProtocol, r.memberId)) }
+                    effects.append { promise.succeed(failure(KafkaErrorCode.inconsistentGroupProtocol, r.memberId)) }
                     return
                 }
             }
@@ -237,11 +218,11 @@ final class GroupCoordinator: @unchecked Sendable {
                 if version >= 4 {
                     g.pendingIds.insert(memberId)
                     let id = memberId
-                    effects.append { promise.succeed(failure(GroupErr.memberIdRequired, id)) }
+                    effects.append { promise.succeed(failure(KafkaErrorCode.memberIdRequired, id)) }
                     return
                 }
             } else if g.members[memberId] == nil && g.pendingIds.remove(memberId) == nil {
-                effects.append { promise.succeed(failure(GroupErr.unknownMemberId, r.memberId)) }
+                effects.append { promise.succeed(failure(KafkaErrorCode.unknownMemberId, r.memberId)) }
                 return
             }
             let isNew = g.members[memberId] == nil
@@ -256,7 +237,7 @@ final class GroupCoordinator: @unchecked Sendable {
             m.protocols = r.protocols.map { ($0.name, $0.metadata) }
             m.lastHeartbeat = monotonicNanos()
             if let old = m.joinPromise {
-                effects.append { old.succeed(failure(GroupErr.unknownMemberId, memberId)) }
+                effects.append { old.succeed(failure(KafkaErrorCode.unknownMemberId, memberId)) }
             }
             m.joinPromise = promise
             m.joinVersion = version
@@ -279,7 +260,7 @@ final class GroupCoordinator: @unchecked Sendable {
             for m in g.members.values {
                 if let p = m.syncPromise {
                     let v = m.syncVersion
-                    effects.append { p.succeed(Self.syncResponse(GroupErr.rebalanceInProgress, [], nil, version: v)) }
+                    effects.append { p.succeed(Self.syncResponse(KafkaErrorCode.rebalanceInProgress, [], nil, version: v)) }
                     m.syncPromise = nil
                 }
             }
@@ -368,21 +349,21 @@ final class GroupCoordinator: @unchecked Sendable {
                 let resp = Self.syncResponse(code, a, g, version: version)
                 effects.append { promise.succeed(resp) }
             }
-            guard let g = groups[r.groupId], let m = g.members[r.memberId] else { return answer(GroupErr.unknownMemberId) }
-            guard r.generationId == g.generation else { return answer(GroupErr.illegalGeneration) }
+            guard let g = groups[r.groupId], let m = g.members[r.memberId] else { return answer(KafkaErrorCode.unknownMemberId) }
+            guard r.generationId == g.generation else { return answer(KafkaErrorCode.illegalGeneration) }
             if version >= 5 {
-                if let pt = r.protocolType, pt != g.protocolType { return answer(GroupErr.inconsistentGroupProtocol) }
-                if let pn = r.protocolName, pn != g.protocolName { return answer(GroupErr.inconsistentGroupProtocol) }
+                if let pt = r.protocolType, pt != g.protocolType { return answer(KafkaErrorCode.inconsistentGroupProtocol) }
+                if let pn = r.protocolName, pn != g.protocolName { return answer(KafkaErrorCode.inconsistentGroupProtocol) }
             }
             m.lastHeartbeat = monotonicNanos()
             switch g.state {
-            case .empty, .dead: answer(GroupErr.unknownMemberId)
-            case .preparingRebalance: answer(GroupErr.rebalanceInProgress)
+            case .empty, .dead: answer(KafkaErrorCode.unknownMemberId)
+            case .preparingRebalance: answer(KafkaErrorCode.rebalanceInProgress)
             case .stable: answer(0, m.assignment, g)
             case .completingRebalance:
                 if let old = m.syncPromise {
                     let v = m.syncVersion
-                    effects.append { old.succeed(Self.syncResponse(GroupErr.rebalanceInProgress, [], nil, version: v)) }
+                    effects.append { old.succeed(Self.syncResponse(KafkaErrorCode.rebalanceInProgress, [], nil, version: v)) }
                 }
                 m.syncPromise = promise
                 m.syncVersion = version
@@ -407,12 +388,12 @@ final class GroupCoordinator: @unchecked Sendable {
 
     func heartbeat(_ r: HeartbeatRequest) -> Int16 {
         withState { _ in
-            guard let g = groups[r.groupId], let m = g.members[r.memberId] else { return GroupErr.unknownMemberId }
-            guard r.generationId == g.generation else { return GroupErr.illegalGeneration }
+            guard let g = groups[r.groupId], let m = g.members[r.memberId] else { return KafkaErrorCode.unknownMemberId }
+            guard r.generationId == g.generation else { return KafkaErrorCode.illegalGeneration }
             m.lastHeartbeat = monotonicNanos()
             switch g.state {
-            case .preparingRebalance: return GroupErr.rebalanceInProgress
-            case .empty, .dead: return GroupErr.unknownMemberId
+            case .preparingRebalance: return KafkaErrorCode.rebalanceInProgress
+            case .empty, .dead: return KafkaErrorCode.unknownMemberId
             default: return 0
             }
         }
@@ -421,20 +402,20 @@ final class GroupCoordinator: @unchecked Sendable {
     /// Removes members; returns one error code per member id.
     func leave(group id: String, members ids: [String]) -> [Int16] {
         withState { effects in
-            guard let g = groups[id] else { return ids.map { _ in GroupErr.unknownMemberId } }
+            guard let g = groups[id] else { return ids.map { _ in KafkaErrorCode.unknownMemberId } }
             var removed = false
             let codes = ids.map { mid -> Int16 in
-                guard let m = g.members[mid] else { return GroupErr.unknownMemberId }
+                guard let m = g.members[mid] else { return KafkaErrorCode.unknownMemberId }
                 if let p = m.joinPromise {
                     var resp = JoinGroupResponse()
-                    resp.errorCode = GroupErr.unknownMemberId
+                    resp.errorCode = KafkaErrorCode.unknownMemberId
                     resp.memberId = mid
                     if m.joinVersion >= 7 { resp.protocolName = nil }
                     effects.append { p.succeed(resp) }
                 }
                 if let p = m.syncPromise {
                     let v = m.syncVersion
-                    effects.append { p.succeed(Self.syncResponse(GroupErr.unknownMemberId, [], nil, version: v)) }
+                    effects.append { p.succeed(Self.syncResponse(KafkaErrorCode.unknownMemberId, [], nil, version: v)) }
                 }
                 g.remove(mid)
                 removed = true
@@ -468,7 +449,7 @@ final class GroupCoordinator: @unchecked Sendable {
                         context.log(.info, "group \(g.id): member \(m.id) session expired")
                         if let p = m.syncPromise {
                             let v = m.syncVersion
-                            effects.append { p.succeed(Self.syncResponse(GroupErr.unknownMemberId, [], nil, version: v)) }
+                            effects.append { p.succeed(Self.syncResponse(KafkaErrorCode.unknownMemberId, [], nil, version: v)) }
                         }
                         g.remove(m.id)
                         expired = true
@@ -513,24 +494,24 @@ final class GroupCoordinator: @unchecked Sendable {
         withState { _ in
             var groupErr: Int16 = 0
             if id.isEmpty {
-                groupErr = GroupErr.invalidGroupId
+                groupErr = KafkaErrorCode.invalidGroupId
             } else if let g = groups[id], generation >= 0 || !g.members.isEmpty {
                 if let m = g.members[memberId] {
-                    if generation != g.generation { groupErr = GroupErr.illegalGeneration }
-                    else if g.state == .completingRebalance { groupErr = GroupErr.rebalanceInProgress }
+                    if generation != g.generation { groupErr = KafkaErrorCode.illegalGeneration }
+                    else if g.state == .completingRebalance { groupErr = KafkaErrorCode.rebalanceInProgress }
                     else { m.lastHeartbeat = monotonicNanos() }
                 } else {
-                    groupErr = generation < 0 || g.state == .empty ? GroupErr.unknownMemberId : GroupErr.unknownMemberId
+                    groupErr = generation < 0 || g.state == .empty ? KafkaErrorCode.unknownMemberId : KafkaErrorCode.unknownMemberId
                 }
             } else if generation >= 0 {
-                groupErr = GroupErr.illegalGeneration
+                groupErr = KafkaErrorCode.illegalGeneration
             }
             if groupErr != 0 { return parts.map { _ in groupErr } }
             var codes: [Int16] = []
             var records: [GroupRecord] = []
             for p in parts {
-                if !p.valid { codes.append(GroupErr.unknownTopicOrPartition); continue }
-                if (p.offset.metadata?.utf8.count ?? 0) > Self.maxMetadataBytes { codes.append(GroupErr.offsetMetadataTooLarge); continue }
+                if !p.valid { codes.append(KafkaErrorCode.unknownTopicOrPartition); continue }
+                if (p.offset.metadata?.utf8.count ?? 0) > Self.maxMetadataBytes { codes.append(KafkaErrorCode.offsetMetadataTooLarge); continue }
                 codes.append(0)
                 records.append(.offset(group: id, tp: p.tp, p.offset))
             }
@@ -538,7 +519,7 @@ final class GroupCoordinator: @unchecked Sendable {
                 try persist(records, sync: true)
             } catch {
                 context.log(.error, "group store: \(error)")
-                return parts.map { _ in GroupErr.unknownServerError }
+                return parts.map { _ in KafkaErrorCode.unknownServerError }
             }
             let g = group(id, create: true)!
             for p in parts where p.valid { g.offsets[p.tp] = p.offset }
@@ -563,14 +544,14 @@ final class GroupCoordinator: @unchecked Sendable {
     /// OffsetDelete: (group error, per partition errors).
     func deleteOffsets(group id: String, parts: [GroupTP]) -> (Int16, [Int16]) {
         withState { _ in
-            guard let g = groups[id] else { return (GroupErr.groupIdNotFound, []) }
+            guard let g = groups[id] else { return (KafkaErrorCode.groupIdNotFound, []) }
             var subscribed = Set<String>()
             if g.protocolType == "consumer" {
                 for m in g.members.values { subscribed.formUnion(Self.subscribedTopics(m.metadata(for: g.protocolName))) }
             }
             var records: [GroupRecord] = []
             let codes = parts.map { tp -> Int16 in
-                if subscribed.contains(tp.topic) { return GroupErr.groupSubscribedToTopic }
+                if subscribed.contains(tp.topic) { return KafkaErrorCode.groupSubscribedToTopic }
                 if g.offsets.removeValue(forKey: tp) != nil { records.append(.deleteOffset(group: id, tp: tp)) }
                 return 0
             }
@@ -583,9 +564,9 @@ final class GroupCoordinator: @unchecked Sendable {
     func deleteGroups(_ ids: [String]) -> [Int16] {
         withState { _ in
             ids.map { id in
-                guard let g = groups[id], g.state != .dead else { return GroupErr.groupIdNotFound }
-                guard g.members.isEmpty else { return GroupErr.nonEmptyGroup }
-                do { try persist([.deleteGroup(group: id)], sync: true) } catch { return GroupErr.unknownServerError }
+                guard let g = groups[id], g.state != .dead else { return KafkaErrorCode.groupIdNotFound }
+                guard g.members.isEmpty else { return KafkaErrorCode.nonEmptyGroup }
+                do { try persist([.deleteGroup(group: id)], sync: true) } catch { return KafkaErrorCode.unknownServerError }
                 g.state = .dead
                 groups[id] = nil
                 return 0

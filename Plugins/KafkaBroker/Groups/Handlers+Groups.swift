@@ -6,7 +6,7 @@ extension RequestHandler {
     func findCoordinator(_ r: FindCoordinatorRequest, version: Int16) -> FindCoordinatorResponse {
         var resp = FindCoordinatorResponse()
         let node = broker.config.brokerID, host = broker.config.advertisedHost, port = Int32(broker.config.advertisedPort)
-        let code: Int16 = r.keyType == 0 ? 0 : GroupErr.coordinatorNotAvailable
+        let code: Int16 = r.keyType == 0 ? 0 : KafkaErrorCode.coordinatorNotAvailable
         if version >= 4 {
             resp.coordinators = r.coordinatorKeys.map { k in
                 var c = FindCoordinatorResponse.Coordinator()
