@@ -108,8 +108,20 @@ final class HDFSSink: Sink {
         }
         do {
             let localMillis = epochMillis()
+            // Only SequenceFile keys carry the event's time; with constant
+            // templates every event goes to the same bucket.
+            let keyed = config.fileType == .sequenceFile
+            var fixedBucket: BucketWriter?
+            if let d = pathTemplate.constant, let p = prefixTemplate.constant {
+                fixedBucket = try bucketFor(directory: d, prefix: p, now: now)
+            }
             for event in batch {
-                let timestamp = eventTimestamp(event) ?? localMillis
+                let timestamp = keyed ? eventTimestamp(event) ?? localMillis : localMillis
+                if let bucket = fixedBucket {
+                    if !bucket.touched { touched.append(bucket) }
+                    try bucket.append(event, timestamp: timestamp, now: now)
+                    continue
+                }
                 var time: ResolvedTime?
                 if pathTemplate.needsTime || prefixTemplate.needsTime {
                     let millis: Int64
