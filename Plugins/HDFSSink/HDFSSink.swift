@@ -117,26 +117,7 @@ final class HDFSSink: Sink {
             }
             for event in batch {
                 let timestamp = keyed ? eventTimestamp(event) ?? localMillis : localMillis
-                if let bucket = fixedBucket {
-                    if !bucket.touched { touched.append(bucket) }
-                    try bucket.append(event, timestamp: timestamp, now: now)
-                    continue
-                }
-                var time: ResolvedTime?
-                if pathTemplate.needsTime || prefixTemplate.needsTime {
-                    let millis: Int64
-                    if config.useLocalTimeStamp {
-                        millis = localMillis
-                    } else if let t = eventTimestamp(event) {
-                        millis = t
-                    } else {
-                        throw SluiceError.generic("an event has no numeric 'timestamp' header, which the time escapes in hdfs.path / hdfs.filePrefix need (add a timestamp interceptor or set hdfs.useLocalTimeStamp = true)")
-                    }
-                    time = ResolvedTime(millis: millis, zone: config.timeZone,
-                                        round: config.round ? (config.roundUnit, config.roundValue) : nil)
-                }
-                let bucket = try bucketFor(directory: pathTemplate.resolve(event, time: time),
-                                           prefix: prefixTemplate.resolve(event, time: time), now: now)
+                let bucket = try fixedBucket ?? bucketFor(event, localMillis: localMillis, now: now)
                 if !bucket.touched { touched.append(bucket) }
                 try bucket.append(event, timestamp: timestamp, now: now)
             }
@@ -171,6 +152,25 @@ final class HDFSSink: Sink {
             v = v * 10 + Int64(byte - 0x30)
         }
         return negative ? -v : v
+    }
+
+    /// The bucket an event's resolved path and prefix name.
+    private func bucketFor(_ event: Event, localMillis: Int64, now: UInt64) throws -> BucketWriter {
+        var time: ResolvedTime?
+        if pathTemplate.needsTime || prefixTemplate.needsTime {
+            let millis: Int64
+            if config.useLocalTimeStamp {
+                millis = localMillis
+            } else if let t = eventTimestamp(event) {
+                millis = t
+            } else {
+                throw SluiceError.generic("an event has no numeric 'timestamp' header, which the time escapes in hdfs.path / hdfs.filePrefix need (add a timestamp interceptor or set hdfs.useLocalTimeStamp = true)")
+            }
+            time = ResolvedTime(millis: millis, zone: config.timeZone,
+                                round: config.round ? (config.roundUnit, config.roundValue) : nil)
+        }
+        return try bucketFor(directory: pathTemplate.resolve(event, time: time),
+                             prefix: prefixTemplate.resolve(event, time: time), now: now)
     }
 
     private func bucketFor(directory: String, prefix: String, now: UInt64) throws -> BucketWriter {

@@ -3,9 +3,6 @@ import KafkaCompression
 import KafkaProtocol
 import NIOCore
 import SluiceSDK
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Flume's Kafka source: a member of a consumer group that turns records
 /// into events. Offsets are committed only after the channel committed the
@@ -59,10 +56,10 @@ final class KafkaSource: PollableSource {
         if b.isEmpty {
             // Refill only after the previous batch is in the channel.
             pending = [:]
-            let t0 = nowMillis()
+            let t0 = monotonicMillis()
             let deadline = t0 + Int64(config.batchDurationMillis)
             while b.count < config.batchSize && !context.isStopping {
-                let left = deadline - nowMillis()
+                let left = deadline - monotonicMillis()
                 if left <= 0 { break }
                 do {
                     for r in try consumer.poll(maxRecords: config.batchSize - b.count, timeoutMs: Int(left)) {
@@ -76,7 +73,7 @@ final class KafkaSource: PollableSource {
                     break
                 }
             }
-            getTimer.add(nowMillis() - t0)
+            getTimer.add(monotonicMillis() - t0)
             if b.isEmpty {
                 emptyCount.add()
                 return .backoff
@@ -86,7 +83,7 @@ final class KafkaSource: PollableSource {
         case .channelFull:
             return .backoff
         case .committed:
-            let t0 = nowMillis()
+            let t0 = monotonicMillis()
             do {
                 try consumer.commit(pending)
             } catch {
@@ -95,7 +92,7 @@ final class KafkaSource: PollableSource {
                 commitFailures.add()
                 context.log(.warn, "offset commit after the channel commit failed (events may be delivered again): \(error)")
             }
-            commitTimer.add(nowMillis() - t0)
+            commitTimer.add(monotonicMillis() - t0)
             pending = [:]
             return .ready
         }
@@ -133,12 +130,6 @@ final class KafkaSource: PollableSource {
         try body.withUnsafeReadableBytes { try b.events.append(body: $0, headers: headers) }
         let tp = TopicPartitionKey(r.topic, r.partition)
         pending[tp] = max(pending[tp] ?? 0, r.offset + 1)
-    }
-
-    private func nowMillis() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 }
 

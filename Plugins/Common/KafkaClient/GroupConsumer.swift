@@ -47,9 +47,6 @@ public final class GroupConsumer {
         membership = GroupMembership(config: config, shouldStop: shouldStop, log: log)
     }
 
-    /// The partitions this member owns now.
-    public var assignment: [TopicPartitionKey] { positions.keys.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) } }
-
     /// Up to `maxRecords` records, waiting at most `timeoutMs` for the first.
     /// Joins or rejoins the group first when needed (which forgets records
     /// fetched but not yet returned: they come again from the committed offsets).

@@ -21,7 +21,6 @@ final class GroupMembership: @unchecked Sendable {
     struct State {
         var memberId = ""
         var generation: Int32 = -1
-        var protocolName: String?
         /// Set by the heartbeat thread (or a failed commit): rejoin before the next fetch.
         var rejoinNeeded = true
         var stopped = false
@@ -33,7 +32,7 @@ final class GroupMembership: @unchecked Sendable {
     private let lock = PThreadMutex()
     private var state = State()
     /// Written by the consumer thread, read by the heartbeat thread (under `lock`).
-    private var coordinator: (node: Int32, address: BrokerAddress)?
+    private var coordinator: BrokerAddress?
     /// The consumer thread's connection to the coordinator.
     private var conn: KafkaConnection?
     private var heartbeatThread: pthread_t?
@@ -71,8 +70,8 @@ final class GroupMembership: @unchecked Sendable {
         let c = try KafkaConnection(host: address.host, port: address.port, clientId: config.clientId,
                                     connectTimeoutMs: config.connectTimeoutMs, requestTimeoutMs: config.requestTimeoutMs)
         let previous = lock.locked { () -> BrokerAddress? in
-            defer { coordinator = (resp.nodeId, address) }
-            return coordinator?.address
+            defer { coordinator = address }
+            return coordinator
         }
         if previous != address { log(.info, "group \(config.groupId): coordinator is broker \(resp.nodeId) at \(address)") }
         conn = c
@@ -155,7 +154,6 @@ final class GroupMembership: @unchecked Sendable {
         lock.locked {
             state.memberId = jr.memberId
             state.generation = jr.generationId
-            state.protocolName = jr.protocolName
         }
         var assignments: [SyncGroupRequest.SyncGroupRequestAssignment] = []
         if jr.leader == jr.memberId {
@@ -320,7 +318,7 @@ final class GroupMembership: @unchecked Sendable {
             let start = monotonicMillis()
             do {
                 if hb == nil || !hb!.isOpen {
-                    guard let a = lock.locked({ coordinator?.address }) else {
+                    guard let a = lock.locked({ coordinator }) else {
                         usleep(100_000)
                         continue
                     }

@@ -288,7 +288,7 @@ public final class KafkaConnection {
 }
 
 /// Milliseconds on the monotonic clock.
-func monotonicMillis() -> Int64 {
+public func monotonicMillis() -> Int64 {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
