@@ -10,7 +10,9 @@ final class ClientConnection: @unchecked Sendable {
     let id: Int
     let channel: Channel
     let remoteIP: String
+    let remotePort: Int
     // Guarded by the server lock:
+    var stats = ConnectionStats()
     var sessionID: Int64 = 0
     var authIDs: [Id]
     var connected = false
@@ -18,10 +20,11 @@ final class ClientConnection: @unchecked Sendable {
     // Guarded by `outbox`'s lock:
     private let outbox = Locked<(frames: [ByteBuffer], scheduled: Bool, closeAfter: Bool)>(([], false, false))
 
-    init(id: Int, channel: Channel, remoteIP: String) {
+    init(id: Int, channel: Channel, remoteIP: String, remotePort: Int) {
         self.id = id
         self.channel = channel
         self.remoteIP = remoteIP
+        self.remotePort = remotePort
         authIDs = [Id(scheme: "ip", id: remoteIP)]
     }
 

@@ -18,7 +18,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         case .v6(let a)?: ip = a.host
         default: ip = "unknown"
         }
-        guard let c = server.open(channel: ctx.channel, remoteIP: ip) else {
+        guard let c = server.open(channel: ctx.channel, remoteIP: ip, remotePort: ctx.remoteAddress?.port ?? 0) else {
             server.context.log(.warn, "too many connections from \(ip) (maxClientCnxns \(server.config.maxClientCnxns)); closing")
             ctx.close(promise: nil)
             return

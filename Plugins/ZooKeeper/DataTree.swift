@@ -65,6 +65,10 @@ final class DataTree {
         let quota = ZNode(data: [], acl: acls.intern(AclCache.openACL), zxid: 0, time: 0, ephemeralOwner: 0)
         nodes["/zookeeper/quota"] = quota
         zk.children.insert("quota")
+        // Where an ensemble keeps its dynamic configuration; read-only, as in ZooKeeper.
+        let readOnly = [ACL(perms: Perms.read, id: Id(scheme: "world", id: "anyone"))]
+        nodes["/zookeeper/config"] = ZNode(data: [], acl: acls.intern(readOnly), zxid: 0, time: 0, ephemeralOwner: 0)
+        zk.children.insert("config")
     }
 
     var nodeCount: Int { nodes.count }

@@ -27,8 +27,8 @@ extension Server {
         let logs = TxnLogReader.files(in: config.dataLogDir)
         // Start from the last file that begins at or before the snapshot's next zxid.
         let first = logs.lastIndex { $0.zxid <= snapZxid + 1 } ?? 0
-        for (_, path) in logs.dropFirst(first) {
-            let (txns, cut) = try TxnLogReader.read(path)
+        for (i, (_, path)) in logs.enumerated().dropFirst(first) {
+            let (txns, cut) = try TxnLogReader.read(path, isLast: i == logs.count - 1)
             if let cut { context.log(.warn, "transaction log \(path): torn tail cut at byte \(cut)") }
             for t in txns where t.zxid > lastZxid {
                 apply(t, events: &events)

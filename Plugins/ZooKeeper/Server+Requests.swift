@@ -11,6 +11,10 @@ extension Server {
             stats.packetsReceived += 1
             stats.currentRequest = monotonicNanos()
             defer { stats.currentRequest = 0 }
+            conn.stats.received += 1
+            conn.stats.lastOp = opAbbreviation(h.type)
+            if h.xid > 0 { conn.stats.lastCxid = h.xid }
+            defer { conn.stats.lastZxid = lastZxid }
             let sid = conn.sessionID
             guard sid != 0, sessions.touch(sid) else {
                 send(conn, replyFrame(xid: h.xid, zxid: lastZxid, err: ErrorCode.sessionExpired), after: lastZxid, close: true)

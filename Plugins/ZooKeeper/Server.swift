@@ -63,9 +63,10 @@ final class Server: @unchecked Sendable {
     /// answers arrived: the latency mntr and srvr report ends when it leaves.
     func send(_ conn: ClientConnection, _ frame: ByteBuffer?, after zxid: Int64, close: Bool = false, started: UInt64 = 0) {
         stats.packetsSent += 1
+        conn.stats.sent += 1
         if zxid <= durableZxid && gateHead == gate.count {
             conn.enqueue(frame, close: close)
-            if started != 0 { stats.record(since: started) }
+            if started != 0 { recordAnswer(conn, started: started) }
         } else {
             gate.append((conn, frame, close, zxid, started))
         }
@@ -78,7 +79,7 @@ final class Server: @unchecked Sendable {
             while gateHead < gate.count, gate[gateHead].zxid <= zxid {
                 let g = gate[gateHead]
                 g.conn.enqueue(g.frame, close: g.close)
-                if g.started != 0 { stats.record(since: g.started) }
+                if g.started != 0 { recordAnswer(g.conn, started: g.started) }
                 gateHead += 1
             }
             if gateHead == gate.count || gateHead > 4096 {
@@ -93,11 +94,11 @@ final class Server: @unchecked Sendable {
     // MARK: Connections
 
     /// A new TCP connection; nil when maxClientCnxns from its address is reached.
-    func open(channel: Channel, remoteIP: String) -> ClientConnection? {
+    func open(channel: Channel, remoteIP: String, remotePort: Int) -> ClientConnection? {
         locked {
             if config.maxClientCnxns > 0, perIP[remoteIP, default: 0] >= config.maxClientCnxns { return nil }
             perIP[remoteIP, default: 0] += 1
-            let c = ClientConnection(id: nextConnectionID, channel: channel, remoteIP: remoteIP)
+            let c = ClientConnection(id: nextConnectionID, channel: channel, remoteIP: remoteIP, remotePort: remotePort)
             nextConnectionID += 1
             connections[c.id] = c
             return c
@@ -123,6 +124,7 @@ final class Server: @unchecked Sendable {
     func connect(_ conn: ClientConnection, _ req: ConnectRequest, hasReadOnly: Bool) {
         locked {
             stats.packetsReceived += 1
+            conn.stats.received += 1
             func respond(_ r: ConnectResponse, after zxid: Int64, close: Bool = false) {
                 var b = ByteBuffer()
                 b.writeInteger(Int32(0))
@@ -195,30 +197,4 @@ final class Server: @unchecked Sendable {
         if txnsSinceSnapshot >= snapshotThreshold { takeSnapshot() }
         return lastZxid
     }
-}
-
-struct ServerStats {
-    var packetsReceived = 0
-    var packetsSent = 0
-    var minLatency = Int.max
-    var maxLatency = 0
-    var totalLatency = 0
-    var requests = 0
-    /// The request being handled (monotonic ns), stamped on its answer.
-    var currentRequest: UInt64 = 0
-
-    /// Latency in ms from a request's arrival to its answer leaving the gate.
-    mutating func record(since started: UInt64) {
-        let ms = Int((monotonicNanos() &- started) / 1_000_000)
-        requests += 1
-        totalLatency += ms
-        minLatency = min(minLatency, ms)
-        maxLatency = max(maxLatency, ms)
-    }
-}
-
-func monotonicNanos() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }

@@ -176,8 +176,11 @@ enum TxnLogReader {
         return out.sorted { $0.0 < $1.0 }
     }
 
-    /// Every intact txn of `path`, and whether the file had a bad tail (cut off).
-    static func read(_ path: String) throws -> (txns: [LoggedTxn], truncatedAt: Int?) {
+    /// Every intact txn of `path`, and where a bad tail was cut off. Only the
+    /// newest file (`isLast`) can end torn — a write cut by a crash; a bad
+    /// record in an older file is damage to acknowledged txns, and the
+    /// server refuses to start rather than serve a tree with a gap.
+    static func read(_ path: String, isLast: Bool) throws -> (txns: [LoggedTxn], truncatedAt: Int?) {
         let bytes = try readFile(path)
         var b = ByteBuffer(bytes: bytes)
         var txns: [LoggedTxn] = []
@@ -193,6 +196,9 @@ enum TxnLogReader {
             good = b.readerIndex
         }
         if good < bytes.count {
+            guard isLast else {
+                throw SluiceError.io("transaction log \(path) is damaged at byte \(good) of \(bytes.count), and newer log files follow it: refusing to start (acknowledged txns would be lost); restore the file or move it and the newer logs away")
+            }
             guard truncate(path, off_t(good)) == 0 else { throw SluiceError.io("cannot cut torn tail of \(path)") }
             return (txns, good)
         }

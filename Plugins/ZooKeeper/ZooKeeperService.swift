@@ -62,7 +62,8 @@ final class ZooKeeperService: Service {
         tasks.append(loop.scheduleRepeatedTask(initialDelay: .milliseconds(reap), delay: .milliseconds(reap)) { _ in s.reapContainers() })
         if config.purgeIntervalHours > 0 {
             let h = Int64(config.purgeIntervalHours)
-            tasks.append(loop.scheduleRepeatedTask(initialDelay: .hours(h), delay: .hours(h)) { _ in s.purge() })
+            // As ZooKeeper's DatadirCleanupManager: once at start, then every interval.
+            tasks.append(loop.scheduleRepeatedTask(initialDelay: .zero, delay: .hours(h)) { _ in s.purge() })
         }
         let port = channel?.localAddress?.port ?? config.clientPort
         context.log(.info, "listening on \(config.clientPortAddress == "0.0.0.0" ? "127.0.0.1" : config.clientPortAddress):\(port) (ZooKeeper protocol), data in \(config.dataDir)")

@@ -133,7 +133,7 @@ final class DurablePipelineCrashTests: XCTestCase {
             a1.sources.r1.batchSize = \(batch)
             a1.sources.r1.channels = c1
             """, plugins: ["SluiceTaildirSource", "SluiceFileRollSink"])
-        var expected = Set<String>()
+        let expected = Set<String>()
         var n = 0
         for f in ["app-a.log", "app-b.log"] { FileManager.default.createFile(atPath: logs + "/" + f, contents: nil) }
         // Before each run (killed or not) the two logs grow: lines keep

@@ -15,7 +15,7 @@ final class PluginLoadingTests: XCTestCase {
     }
 
     func testListsPluginsWithHashABIAndTypes() throws {
-        let dir = try pluginDir(["SluiceNullSink", "SluiceFlumeInterceptors"])
+        let dir = try pluginDir(["SluiceNullSink", "SluiceFlumeInterceptors"], copies: true)
         let r = try runCommand(Paths.sluice, ["plugins", "--plugin-dir", dir])
         XCTAssertEqual(r.status, 0, r.stderr)
         let sha = try runCommand("/usr/bin/sha256sum", [dir + "/libSluiceNullSink.so"]).stdout.prefix(64)
@@ -73,7 +73,7 @@ final class PluginLoadingTests: XCTestCase {
     }
 
     func testRefusesTwoPluginsClaimingOneTypeName() throws {
-        let dir = try pluginDir(["SluiceNullSink"])
+        let dir = try pluginDir(["SluiceNullSink"], copies: true)
         try FileManager.default.copyItem(atPath: dir + "/libSluiceNullSink.so", toPath: dir + "/libZCopy.so")
         let r = try runCommand(Paths.sluice, ["plugins", "--plugin-dir", dir])
         XCTAssertNotEqual(r.status, 0)
@@ -81,7 +81,7 @@ final class PluginLoadingTests: XCTestCase {
     }
 
     func testRefusesFileWritableByOthers() throws {
-        let dir = try pluginDir(["SluiceNullSink"])
+        let dir = try pluginDir(["SluiceNullSink"], copies: true)
         chmod(dir + "/libSluiceNullSink.so", 0o666)
         let r = try runCommand(Paths.sluice, ["plugins", "--plugin-dir", dir])
         XCTAssertNotEqual(r.status, 0)
@@ -89,7 +89,7 @@ final class PluginLoadingTests: XCTestCase {
     }
 
     func testRefusesDirectoryWritableByOthers() throws {
-        let dir = try pluginDir(["SluiceNullSink"])
+        let dir = try pluginDir(["SluiceNullSink"], copies: true)
         chmod(dir, 0o777)
         let r = try runCommand(Paths.sluice, ["plugins", "--plugin-dir", dir])
         XCTAssertNotEqual(r.status, 0)
@@ -105,7 +105,7 @@ final class PluginLoadingTests: XCTestCase {
     }
 
     func testManifestLoadsOnlyListedPluginsAndChecksHashes() throws {
-        let dir = try pluginDir(["SluiceNullSink", "SluiceLoggerSink"])
+        let dir = try pluginDir(["SluiceNullSink", "SluiceLoggerSink"], copies: true)
         let sha = String(try runCommand("/usr/bin/sha256sum", [dir + "/libSluiceNullSink.so"]).stdout.prefix(64))
         let manifest = dir + "/plugins.manifest"
         try write("# pinned\nlibSluiceNullSink.so sha256:\(sha)\n", to: manifest)
@@ -125,7 +125,7 @@ final class PluginLoadingTests: XCTestCase {
     }
 
     func testManifestRejectsMalformedHash() throws {
-        let dir = try pluginDir(["SluiceNullSink"])
+        let dir = try pluginDir(["SluiceNullSink"], copies: true)
         try write("libSluiceNullSink.so sha256:abc\n", to: dir + "/m")
         let r = try runCommand(Paths.sluice, ["plugins", "--manifest", dir + "/m"])
         XCTAssertNotEqual(r.status, 0)

@@ -22,20 +22,64 @@ enum Paths {
     static func plugin(_ product: String) -> String { buildDir + "/lib\(product).so" }
 }
 
-/// A fresh private directory (mode 0700), removed at process exit is not
-/// needed: each lives under the system temp dir with a unique name.
+/// Every directory the tests make lives under one root per test process,
+/// removed when the process exits; roots left by a killed run are swept at
+/// the next start. (End-to-end tests copy or link plugins, write logs and
+/// segment files: without this a full run leaves gigabytes in /tmp.)
+enum TestTempRoot {
+    static let path: String = {
+        let base = NSTemporaryDirectory() + "/sluice-tests"
+        mkdir(base, 0o700)
+        sweepDeadRuns(in: base)
+        let root = base + "/run.\(getpid())"
+        mkdir(root, 0o700)
+        atexit { removeTree(TestTempRoot.path) }
+        return root
+    }()
+
+    private static func sweepDeadRuns(in base: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: base) else { return }
+        for name in names where name.hasPrefix("run.") {
+            guard let pid = pid_t(name.dropFirst(4)) else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { removeTree(base + "/" + name) }
+        }
+    }
+}
+
+/// Removes a tree, first giving directories back the permissions some
+/// tests take away to provoke errors.
+func removeTree(_ path: String) {
+    var st = stat()
+    guard lstat(path, &st) == 0 else { return }
+    if (st.st_mode & S_IFMT) == S_IFDIR {
+        chmod(path, 0o700)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
+            removeTree(path + "/" + name)
+        }
+        rmdir(path)
+    } else {
+        unlink(path)
+    }
+}
+
+/// A fresh private directory (mode 0700) under this run's temp root.
 func makeTempDir(_ label: String = "sluice-test") -> String {
-    var template = Array((NSTemporaryDirectory() + "/\(label).XXXXXX").utf8CString)
+    var template = Array((TestTempRoot.path + "/\(label).XXXXXX").utf8CString)
     let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
     precondition(p != nil, "mkdtemp failed")
     return String(cString: p!)
 }
 
-/// A plugin directory holding copies of the given first-party plugins.
-func pluginDir(_ products: [String] = Paths.firstPartyPlugins, extra: [String] = []) throws -> String {
+/// A plugin directory holding the given first-party plugins: hard links to
+/// the built files (debug builds are tens of MB each), or copies for a test
+/// that changes the files it gets (mode, contents).
+func pluginDir(_ products: [String] = Paths.firstPartyPlugins, extra: [String] = [], copies: Bool = false) throws -> String {
     let dir = makeTempDir("sluice-plugins")
     for p in products {
-        try FileManager.default.copyItem(atPath: Paths.plugin(p), toPath: dir + "/lib\(p).so")
+        let target = dir + "/lib\(p).so"
+        if copies || link(Paths.plugin(p), target) != 0 {
+            try FileManager.default.copyItem(atPath: Paths.plugin(p), toPath: target)
+        }
     }
     for path in extra {
         try FileManager.default.copyItem(atPath: path, toPath: dir + "/" + URL(fileURLWithPath: path).lastPathComponent)
