@@ -27,7 +27,7 @@ let plugins: [(target: String, product: String, deps: [Target.Dependency])] = [
     ("ExecSource", "SluiceExecSource", []),
     ("TaildirSource", "SluiceTaildirSource", ["PluginRegex"]),
     ("FileRollSink", "SluiceFileRollSink", []),
-    ("HDFSSink", "SluiceHDFSSink", ["CZlib"]),
+    ("HDFSSink", "SluiceHDFSSink", ["CZlib", "CZstd", "CSnappy", "CBZip2", "CLZ4Block", "CTLSClient"]),
     ("KafkaBroker", "SluiceKafkaBroker", [
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
@@ -135,6 +135,13 @@ let package = Package(
                        providers: [.apt(["liblz4-dev"])]),
         // No pkgConfig: older Debian releases ship libsnappy-dev without snappy.pc.
         .systemLibrary(name: "CSnappy", path: "Plugins/Common/CSnappy", providers: [.apt(["libsnappy-dev"])]),
+        // Hadoop's BZip2Codec and Lz4Codec (raw LZ4 blocks) for the hdfs sink.
+        .systemLibrary(name: "CBZip2", path: "Plugins/Common/CBZip2", providers: [.apt(["libbz2-dev"])]),
+        .systemLibrary(name: "CLZ4Block", path: "Plugins/Common/CLZ4Block", pkgConfig: "liblz4",
+                       providers: [.apt(["liblz4-dev"])]),
+        // swebhdfs: a small blocking TLS client over Debian's OpenSSL.
+        .target(name: "CTLSClient", path: "Plugins/Common/CTLSClient",
+                linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .target(
             name: "KafkaCompression",
             dependencies: ["KafkaProtocol", "CZlib", "CZstd", "CLZ4", "CSnappy",

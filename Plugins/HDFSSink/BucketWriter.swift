@@ -64,7 +64,7 @@ final class BucketWriter {
     func append(_ event: Event, timestamp: Int64, now: UInt64) throws {
         if isOpen && shouldRotate { try close() }
         if !isOpen { try openNext(now: now) }
-        encoder.encode(event, timestamp: timestamp, filePosition: syncedSize)
+        try encoder.encode(event, timestamp: timestamp, filePosition: syncedSize)
         eventCount += 1
         processSize += Int64(event.body.count)
         lastWrite = now
@@ -112,7 +112,7 @@ final class BucketWriter {
     /// After a failed batch: drops what was not synced, cuts the file back to
     /// its synced length and closes it, so the next batch starts a new file.
     func abandonBatch() -> PendingRename? {
-        encoder.discardBatch(keepHeader: nil)
+        encoder.discardBatch()
         touched = false
         guard isOpen else { return nil }
         if fd >= 0 { _ = ftruncate(fd, off_t(syncedSize)) }

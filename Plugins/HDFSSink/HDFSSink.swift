@@ -53,7 +53,7 @@ final class HDFSSink: Sink {
         prefixTemplate = try PathTemplate(config.filePrefix, key: "hdfs.filePrefix", hosts: hosts)
         stats = SinkStats(context)
         let timeout = config.callTimeoutMillis
-        remote = config.webhdfs.map { WebHDFSClient(target: $0, timeoutMillis: timeout) }
+        remote = try config.webhdfs.map { try WebHDFSClient(target: $0, timeoutMillis: timeout) }
     }
 
     /// WebHDFS destination; nil: local files.
@@ -65,16 +65,13 @@ final class HDFSSink: Sink {
     }
 
     func start() throws {
-        if let remote = remote {
-            if let dir = pathTemplate.constant { try remote.mkdirs(dir) }
-            context.log(.info, "writing \(config.fileType.rawValue) files under \(config.pathTemplate) on \(remote.description) (no crash recovery of in-use files on WebHDFS)")
-            return
+        if let dir = pathTemplate.constant {
+            if let remote { try remote.mkdirs(dir) } else { try makeDirectories(dir) }
         }
-        if let dir = pathTemplate.constant { try makeDirectories(dir) }
-        let recovered = Recovery(config: config, pathTemplate: pathTemplate, prefixTemplate: prefixTemplate,
+        let recovered = Recovery(config: config, pathTemplate: pathTemplate, prefixTemplate: prefixTemplate, remote: remote,
                                  log: { [context] level, message in context.log(level, message) }).run()
         if recovered > 0 { context.log(.info, "recovered \(recovered) in-use file(s) left by a previous run") }
-        context.log(.info, "writing \(config.fileType.rawValue) files under \(config.pathTemplate)")
+        context.log(.info, "writing \(config.fileType.rawValue) files under \(config.pathTemplate)\(remote.map { " on \($0.description)" } ?? "")")
     }
 
     func stop() throws {
@@ -242,14 +239,15 @@ final class HDFSSink: Sink {
 public func sluicePluginEntry() -> UnsafeRawPointer {
     Plugin.export(name: "hdfs-sink", version: "1.0.0", components: [
         .sink(HDFSSink.self, type: "hdfs", aliases: ["org.apache.flume.sink.hdfs.HDFSEventSink"],
-              description: "Flume's HDFS sink on a local, file:// or webhdfs:// destination; every batch is synced (or acknowledged) before commit",
+              description: "Flume's HDFS sink on a local, file://, webhdfs:// or swebhdfs:// destination; every batch is synced (or acknowledged) before commit",
               keys: hdfsSinkKeys),
     ])
 }
 
 let hdfsSinkKeys: [ConfigKey] = [
-    ConfigKey("hdfs.path", .string, required: true, "directory (local path, file:// or webhdfs://host:port/path URI); escapes allowed"),
+    ConfigKey("hdfs.path", .string, required: true, "directory (local path, file://, webhdfs://host:port/path or swebhdfs://host:port/path URI); escapes allowed"),
     ConfigKey("hdfs.webhdfs.user", .string, "WebHDFS: user.name sent with every request (security off)"),
+    ConfigKey("hdfs.webhdfs.ssl.caFile", .string, "swebhdfs: PEM file of the CAs to trust (default: the system's trust store)"),
     ConfigKey("hdfs.proxyUser", .string, "WebHDFS: doas (proxy user) sent with every request"),
     ConfigKey("hdfs.filePrefix", .string, default: "FlumeData", "file name prefix; escapes allowed"),
     ConfigKey("hdfs.fileSuffix", .string, "appended to file names (default: none; with a codec, its extension)"),
@@ -262,7 +260,7 @@ let hdfsSinkKeys: [ConfigKey] = [
     ConfigKey("hdfs.idleTimeout", .int, default: "0", "seconds without writes before a file is closed (0: off)"),
     ConfigKey("hdfs.batchSize", .int, default: "100", "events per transaction, written and synced before commit"),
     ConfigKey("hdfs.fileType", .string, default: "SequenceFile", "SequenceFile, DataStream or CompressedStream"),
-    ConfigKey("hdfs.codeC", .string, "compression codec (gzip); required by CompressedStream"),
+    ConfigKey("hdfs.codeC", .string, "gzip, bzip2, deflate, default, snappy, lz4 or zstandard (or a Hadoop codec class name); required by CompressedStream, makes SequenceFiles BLOCK-compressed"),
     ConfigKey("hdfs.writeFormat", .string, default: "Writable", "SequenceFile value class: Writable (BytesWritable) or Text"),
     ConfigKey("hdfs.maxOpenFiles", .int, default: "5000", "open buckets; the least recently used is closed beyond it"),
     ConfigKey("hdfs.round", .bool, default: "false", "round the timestamp down for time escapes"),
@@ -276,6 +274,8 @@ let hdfsSinkKeys: [ConfigKey] = [
     ConfigKey("hdfs.threadsPoolSize", .int, default: "10", "accepted for Flume configs; no effect"),
     ConfigKey("hdfs.rollTimerPoolSize", .int, default: "1", "accepted for Flume configs; no effect"),
     ConfigKey("hdfs.useRawLocalFileSystem", .bool, default: "false", "accepted for Flume configs; files are always local"),
-    ConfigKey("serializer", .string, default: "TEXT", "DataStream / CompressedStream: TEXT or HEADER_AND_TEXT"),
-    ConfigKey("serializer.appendNewline", .bool, default: "true", "write a newline after each event"),
+    ConfigKey("serializer", .string, default: "TEXT", "DataStream / CompressedStream: TEXT, HEADER_AND_TEXT or avro_event"),
+    ConfigKey("serializer.appendNewline", .bool, default: "true", "TEXT / HEADER_AND_TEXT: write a newline after each event"),
+    ConfigKey("serializer.compressionCodec", .string, default: "null", "avro_event: Avro block codec null, deflate, snappy, bzip2 or zstandard"),
+    ConfigKey("serializer.syncIntervalBytes", .int, default: "2048000", "avro_event: bytes of records per Avro block (a block also ends at every batch)"),
 ]

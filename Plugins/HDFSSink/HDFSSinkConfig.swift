@@ -1,4 +1,7 @@
 import SluiceSDK
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Flume's `hdfs.fileType`.
 enum FileType: String {
@@ -15,19 +18,14 @@ enum WriteFormat {
     case text
 }
 
-/// Compression codecs this build can write (Hadoop codec simple names).
-enum Codec {
-    case gzip
-
-    var fileExtension: String { ".gz" }
-}
-
 /// How an event becomes bytes in a DataStream / CompressedStream file.
 enum SerializerKind {
     /// Flume's TEXT (BodyTextEventSerializer): the body.
     case text
     /// Flume's HEADER_AND_TEXT: `{k1=v1, k2=v2} ` then the body.
     case headerAndText
+    /// Flume's avro_event (FlumeEventAvroEventSerializer): an Avro container file.
+    case avroEvent
 }
 
 enum RoundUnit: Int {
@@ -53,6 +51,9 @@ struct HDFSSinkConfig {
     var writeFormat = WriteFormat.writable
     var serializer = SerializerKind.text
     var appendNewline = true
+    /// avro_event: `serializer.compressionCodec` and `serializer.syncIntervalBytes`.
+    var avroCodec = AvroCodec.null
+    var avroSyncInterval = 2_048_000
     var maxOpenFiles = 5000
     var round = false
     var roundValue = 1
@@ -69,14 +70,13 @@ struct HDFSSinkConfig {
     init(_ p: Properties) throws {
         let rawPath = try p.requiredString("hdfs.path")
         let trimmed = rawPath.trimmingSpaces
-        if trimmed.lowercased().hasPrefix("swebhdfs://") {
-            throw SluiceError.config("property 'hdfs.path': swebhdfs:// (WebHDFS over TLS) is not supported by this build; use webhdfs:// (plain HTTP), a TLS-terminating proxy, or a local / file:// path")
-        }
-        if trimmed.lowercased().hasPrefix("webhdfs://") {
-            let rest = trimmed.dropFirst("webhdfs://".count)
+        let secure = trimmed.lowercased().hasPrefix("swebhdfs://")
+        if secure || trimmed.lowercased().hasPrefix("webhdfs://") {
+            let rest = trimmed.dropFirst(secure ? "swebhdfs://".count : "webhdfs://".count)
             let slash = rest.firstIndex(of: "/") ?? rest.endIndex
             let authority = String(rest[..<slash])
-            var host = authority, port = 9870
+            // Hadoop 3's NameNode HTTP and HTTPS ports.
+            var host = authority, port = secure ? 9871 : 9870
             if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") {
                 host = String(authority[..<colon])
                 guard let n = Int(authority[authority.index(after: colon)...]), n > 0, n < 65536 else {
@@ -90,6 +90,18 @@ struct HDFSSinkConfig {
             let proxy = p["hdfs.proxyUser"]?.trimmingSpaces
             webhdfs = WebHDFSTarget(host: host, port: port, user: (user?.isEmpty ?? true) ? nil : user,
                                     proxyUser: (proxy?.isEmpty ?? true) ? nil : proxy)
+            if secure {
+                webhdfs?.tls = true
+                let ca = p["hdfs.webhdfs.ssl.caFile"]?.trimmingSpaces ?? ""
+                if !ca.isEmpty {
+                    guard access(ca, R_OK) == 0 else {
+                        throw SluiceError.config("property 'hdfs.webhdfs.ssl.caFile': cannot read '\(ca)': \(String(cString: strerror(errno)))")
+                    }
+                    webhdfs?.caFile = ca
+                }
+            } else if p["hdfs.webhdfs.ssl.caFile"] != nil {
+                throw SluiceError.config("property 'hdfs.webhdfs.ssl.caFile' needs an swebhdfs:// hdfs.path (this one is plain http)")
+            }
             let path = slash == rest.endIndex ? "/" : String(rest[slash...])
             pathTemplate = path
         } else {
@@ -123,15 +135,13 @@ struct HDFSSinkConfig {
         }
         fileType = t
         if let name = p["hdfs.codeC"]?.trimmingSpaces, !name.isEmpty {
-            codec = try HDFSSinkConfig.codec(name)
+            codec = try Codec.named(name)
         }
         switch fileType {
         case .dataStream where codec != nil:
             throw SluiceError.config("property 'hdfs.codeC' is not allowed with hdfs.fileType = DataStream (use CompressedStream)")
         case .compressedStream where codec == nil:
             throw SluiceError.config("hdfs.fileType = CompressedStream needs property 'hdfs.codeC' (e.g. gzip)")
-        case .sequenceFile where codec != nil:
-            throw SluiceError.config("property 'hdfs.codeC': block-compressed SequenceFiles are not supported yet; use hdfs.fileType = CompressedStream or no codec")
         default: break
         }
         switch p.string("hdfs.writeFormat", default: "Writable").trimmingSpaces.lowercased() {
@@ -144,11 +154,17 @@ struct HDFSSinkConfig {
         case "TEXT", "ORG.APACHE.FLUME.SERIALIZATION.BODYTEXTEVENTSERIALIZER$BUILDER": serializer = .text
         case "HEADER_AND_TEXT", "ORG.APACHE.FLUME.SERIALIZATION.HEADERANDBODYTEXTEVENTSERIALIZER$BUILDER":
             serializer = .headerAndText
-        case "AVRO_EVENT", "ORG.APACHE.FLUME.SINK.HDFS.AVROEVENTSERIALIZER$BUILDER":
-            throw SluiceError.config("property 'serializer': avro_event is not supported yet (TEXT, HEADER_AND_TEXT)")
+        case "AVRO_EVENT", "ORG.APACHE.FLUME.SERIALIZATION.FLUMEEVENTAVROEVENTSERIALIZER$BUILDER": serializer = .avroEvent
+        case "ORG.APACHE.FLUME.SINK.HDFS.AVROEVENTSERIALIZER$BUILDER":
+            throw SluiceError.config("property 'serializer': \(serializerName) writes event bodies as records of a schema named by a header (flume.avro.schema.url / .literal), which this build does not support; avro_event writes whole events (headers and body)")
         default:
-            throw SluiceError.config("property 'serializer': unknown serializer '\(serializerName)' (TEXT, HEADER_AND_TEXT)")
+            throw SluiceError.config("property 'serializer': unknown serializer '\(serializerName)' (TEXT, HEADER_AND_TEXT or avro_event)")
         }
+        if let name = p["serializer.compressionCodec"]?.trimmingSpaces, !name.isEmpty {
+            avroCodec = try AvroCodec.named(name)
+        }
+        avroSyncInterval = try p.int("serializer.syncIntervalBytes", default: avroSyncInterval)
+        guard avroSyncInterval > 0 else { throw SluiceError.config("property 'serializer.syncIntervalBytes' must be > 0") }
         appendNewline = try p.bool("serializer.appendNewline", default: true)
 
         round = try p.bool("hdfs.round", default: false)
@@ -194,21 +210,10 @@ struct HDFSSinkConfig {
             throw SluiceError.config("property 'hdfs.path': '\(raw)' names a remote host; file:// URIs must be file:///path")
         }
         if lower.hasPrefix("file:/") { return String(s.dropFirst("file:".count)) }
-        if lower.hasPrefix("webhdfs://") || lower.hasPrefix("swebhdfs://") {
-            throw SluiceError.config("property 'hdfs.path': WebHDFS destinations are not supported by this build yet; use a local path or a file:// URI (an NFS or FUSE mount of HDFS works)")
-        }
         if let colon = s.firstIndex(of: ":"), s[colon...].hasPrefix("://") {
             throw SluiceError.config("property 'hdfs.path': unsupported scheme in '\(raw)' (a local path or file:// URI; HDFS mounted through NFS or FUSE)")
         }
         return s
-    }
-
-    static func codec(_ name: String) throws -> Codec {
-        switch name.lowercased() {
-        case "gzip", "gzipcodec", "org.apache.hadoop.io.compress.gzipcodec": return .gzip
-        default:
-            throw SluiceError.config("property 'hdfs.codeC': codec '\(name)' is not supported (supported: gzip)")
-        }
     }
 }
 

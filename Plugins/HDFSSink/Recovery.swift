@@ -1,4 +1,3 @@
-import CZlib
 import SluiceSDK
 #if canImport(Glibc)
 import Glibc
@@ -17,6 +16,8 @@ struct Recovery {
     let config: HDFSSinkConfig
     let pathTemplate: PathTemplate
     let prefixTemplate: PathTemplate
+    /// A WebHDFS destination; nil: local files.
+    var remote: WebHDFSClient? = nil
     let log: (LogLevel, String) -> Void
 
     func run() -> Int {
@@ -34,16 +35,7 @@ struct Recovery {
     }
 
     private func scan(_ dir: String, depth: Int) -> Int {
-        guard depth <= 8, let d = opendir(dir) else { return 0 }
-        var names: [(String, Bool)] = []
-        while let entry = readdir(d) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-            }
-            if name == "." || name == ".." { continue }
-            names.append((name, entry.pointee.d_type == UInt8(DT_DIR)))
-        }
-        closedir(d)
+        guard depth <= 8, let names = entries(dir) else { return 0 }
         var recovered = 0
         let base = dir.hasSuffix("/") ? dir : dir + "/"
         let staticPrefix = prefixTemplate.staticPrefix
@@ -56,9 +48,44 @@ struct Recovery {
                   name.count > config.inUsePrefix.count + config.inUseSuffix.count else { continue }
             let finalName = String(name.dropFirst(config.inUsePrefix.count).dropLast(config.inUseSuffix.count))
             guard finalName.hasPrefix(staticPrefix) else { continue }
-            if recoverFile(base + name, to: base + finalName) { recovered += 1 }
+            let ok = remote.map { recoverRemoteFile($0, base + name, to: base + finalName) } ?? recoverFile(base + name, to: base + finalName)
+            if ok { recovered += 1 }
         }
         return recovered
+    }
+
+    /// (name, isDirectory) of what `dir` holds; nil when it cannot be listed.
+    private func entries(_ dir: String) -> [(String, Bool)]? {
+        if let remote {
+            do { return try remote.list(dir).map { ($0.name, $0.isDirectory) } } catch {
+                log(.warn, "recovery: cannot list \(dir) on \(remote.description): \(error)")
+                return nil
+            }
+        }
+        guard let d = opendir(dir) else { return nil }
+        defer { closedir(d) }
+        var names: [(String, Bool)] = []
+        while let entry = readdir(d) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            if name == "." || name == ".." { continue }
+            names.append((name, entry.pointee.d_type == UInt8(DT_DIR)))
+        }
+        return names
+    }
+
+    /// WebHDFS has no way to sync part of a request: what a crashed APPEND
+    /// delivered stays, and that batch (never committed) comes again from
+    /// the channel, so the file is closed under its final name as it is
+    /// (at-least-once, as Flume's HDFS sink after a crash).
+    private func recoverRemoteFile(_ remote: WebHDFSClient, _ path: String, to finalPath: String) -> Bool {
+        if let failure = remote.rename(path, finalPath) {
+            log(.warn, "recovery: \(failure)")
+            return false
+        }
+        log(.info, "recovery: closed \(path) as \(finalPath) on \(remote.description)")
+        return true
     }
 
     private func recoverFile(_ path: String, to finalPath: String) -> Bool {
@@ -93,53 +120,57 @@ struct Recovery {
         return true
     }
 
-    /// The length of the longest prefix made of whole records.
+    /// The length of the longest prefix made of whole records (or whole
+    /// compressed units / blocks).
     func wholeLength(_ b: [UInt8]) -> Int {
         switch config.fileType {
         case .dataStream:
+            if config.serializer == .avroEvent { return AvroContainerWriter.wholeLength(b) }
             guard config.appendNewline else { return b.count }
             return (b.lastIndex(of: 0x0a)).map { $0 + 1 } ?? 0
         case .compressedStream:
-            return wholeGzipMembers(b)
+            guard let codec = config.codec else { return b.count }
+            var whole = 0
+            while let n = Compression.unitLength(b, at: whole, codec: codec) { whole += n }
+            return whole
         case .sequenceFile:
             return wholeSequenceFileRecords(b)
         }
     }
 
     private func wholeSequenceFileRecords(_ b: [UInt8]) -> Int {
-        func int32(_ at: Int) -> Int? {
-            guard at + 4 <= b.count else { return nil }
-            return Int(Int32(bitPattern: UInt32(b[at]) << 24 | UInt32(b[at + 1]) << 16 | UInt32(b[at + 2]) << 8 | UInt32(b[at + 3])))
-        }
-        func vint(_ at: Int) -> (Int, Int)? {
-            guard at < b.count else { return nil }
-            let first = Int8(bitPattern: b[at])
-            if first >= -112 { return (Int(first), 1) }
-            let negative = first < -120
-            let n = negative ? -(Int(first) + 120) : -(Int(first) + 112)
-            guard at + n < b.count else { return nil }
-            var v = 0
-            for i in 1...n { v = v << 8 | Int(b[at + i]) }
-            return (negative ? ~v : v, n + 1)
-        }
         guard b.count >= 4, b[0] == 0x53, b[1] == 0x45, b[2] == 0x51 else { return 0 }
         var at = 4
         for _ in 0..<2 {
-            guard let (len, size) = vint(at) else { return 0 }
+            guard let (len, size) = b.vlong(at: at) else { return 0 }
             at += size + len
         }
-        guard at + 2 <= b.count, b[at] == 0 else { return 0 } // uncompressed only
+        guard at + 2 <= b.count else { return 0 }
+        let blockCompressed = b[at + 1] != 0
+        var codec: Codec?
+        let compressed = b[at] != 0
         at += 2
-        guard let metaCount = int32(at) else { return 0 }
+        if compressed {
+            guard let (len, size) = b.vlong(at: at), at + size + len <= b.count,
+                  let c = try? Codec.named(String(decoding: b[(at + size)..<(at + size + len)], as: UTF8.self)) else { return 0 }
+            codec = c
+            at += size + len
+        }
+        guard let metaCount = b.int32(at: at) else { return 0 }
         at += 4
         for _ in 0..<max(metaCount, 0) * 2 {
-            guard let (len, size) = vint(at) else { return 0 }
+            guard let (len, size) = b.vlong(at: at) else { return 0 }
             at += size + len
         }
+        guard at + 16 <= b.count else { return 0 }
+        let sync = b[at..<(at + 16)]
         at += 16
-        guard at <= b.count else { return 0 }
+        if let codec = codec, blockCompressed {
+            return wholeBlocks(b, from: at, sync: sync, codec: codec)
+        }
+        guard codec == nil else { return 0 } // record-compressed: not written by this sink
         var whole = at
-        while let recordLength = int32(at) {
+        while let recordLength = b.int32(at: at) {
             if recordLength == -1 {
                 guard at + 20 <= b.count else { break }
                 at += 20
@@ -152,30 +183,20 @@ struct Recovery {
         return whole
     }
 
-    private func wholeGzipMembers(_ b: [UInt8]) -> Int {
-        var whole = 0
-        var scratch = [UInt8](repeating: 0, count: 64 * 1024)
-        while whole < b.count {
-            var stream = z_stream()
-            guard sluice_inflate_init_gzip(&stream) == Z_OK else { return whole }
-            defer { inflateEnd(&stream) }
-            var ended = false
-            b.withUnsafeBufferPointer { input in
-                stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress! + whole)
-                stream.avail_in = uInt(input.count - whole)
-                scratch.withUnsafeMutableBufferPointer { out in
-                    while true {
-                        stream.next_out = out.baseAddress
-                        stream.avail_out = uInt(out.count)
-                        let rc = inflate(&stream, Z_NO_FLUSH)
-                        if rc == Z_STREAM_END { ended = true; return }
-                        if rc != Z_OK { return }
-                        if stream.avail_in == 0 && stream.avail_out > 0 { return }
-                    }
-                }
+    /// BLOCK compression: sync escape + marker, vlong count, four buffers
+    /// (vlong size + one whole codec unit each).
+    private func wholeBlocks(_ b: [UInt8], from start: Int, sync: ArraySlice<UInt8>, codec: Codec) -> Int {
+        var at = start, whole = start
+        blocks: while b.int32(at: at) == -1, at + 20 <= b.count, b[(at + 4)..<(at + 20)].elementsEqual(sync) {
+            at += 20
+            guard let (count, used) = b.vlong(at: at), count > 0 else { break }
+            at += used
+            for _ in 0..<4 {
+                guard let (size, sizeUsed) = b.vlong(at: at), size > 0, at + sizeUsed + size <= b.count,
+                      Compression.unitLength(b, at: at + sizeUsed, codec: codec) == size else { break blocks }
+                at += sizeUsed + size
             }
-            guard ended else { break }
-            whole = b.count - Int(stream.avail_in)
+            whole = at
         }
         return whole
     }

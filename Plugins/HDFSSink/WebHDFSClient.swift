@@ -1,12 +1,18 @@
+import CTLSClient
 import SluiceSDK
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A `webhdfs://host:port` destination.
+/// A `webhdfs://host:port` or `swebhdfs://host:port` destination.
 struct WebHDFSTarget {
     let host: String
     let port: Int
+    /// swebhdfs: HTTPS to the NameNode (and to the DataNodes it redirects to).
+    var tls = false
+    /// PEM file (or hashed directory) of the CAs to trust, from
+    /// `hdfs.webhdfs.ssl.caFile`; nil: the system's trust store.
+    var caFile: String? = nil
     /// `user.name` on every request (security off), from `hdfs.webhdfs.user`.
     let user: String?
     /// `doas` on every request (a proxy user), from `hdfs.proxyUser`.
@@ -32,13 +38,26 @@ struct HTTPResponse {
 final class WebHDFSClient {
     let target: WebHDFSTarget
     let timeoutMillis: Int
+    /// The TLS settings every HTTPS connection shares (swebhdfs).
+    private let tls: OpaquePointer?
 
-    init(target: WebHDFSTarget, timeoutMillis: Int) {
+    init(target: WebHDFSTarget, timeoutMillis: Int) throws {
         self.target = target
         self.timeoutMillis = timeoutMillis
+        if target.tls {
+            var err = [CChar](repeating: 0, count: 512)
+            guard let ctx = sluice_tls_ctx_new(target.caFile, 1, &err, err.count) else {
+                throw SluiceError.config("swebhdfs: \(String(cString: err)) (hdfs.webhdfs.ssl.caFile)")
+            }
+            tls = ctx
+        } else {
+            tls = nil
+        }
     }
 
-    var description: String { "webhdfs://\(target.host):\(target.port)" }
+    deinit { if let tls { sluice_tls_ctx_free(tls) } }
+
+    var description: String { "\(target.tls ? "swebhdfs" : "webhdfs")://\(target.host):\(target.port)" }
 
     private func query(_ op: String, _ extra: [(String, String)]) -> String {
         var items = [("op", op)] + extra
@@ -79,6 +98,20 @@ final class WebHDFSClient {
         return "FILE"
     }
 
+    /// The entries of a directory: (name, isDirectory); empty when it does not exist.
+    func list(_ path: String) throws -> [(name: String, isDirectory: Bool)] {
+        let r = try nameNode("GET", nnPath(path, "LISTSTATUS"), op: "LISTSTATUS", path: path)
+        if r.status == 404 { return [] }
+        try check(r, [200], "LISTSTATUS", path)
+        // Each entry is a flat FileStatus object: take the innermost {…} pieces
+        // that name a pathSuffix.
+        return r.text.split(separator: "}").compactMap { piece in
+            let object = String(piece[(piece.lastIndex(of: "{").map { piece.index(after: $0) } ?? piece.startIndex)...])
+            guard let name = jsonString(object, key: "pathSuffix"), !name.isEmpty else { return nil }
+            return (name, jsonString(object, key: "type") == "DIRECTORY")
+        }
+    }
+
     /// nil on success, else the reason (the destination exists, the source is gone, …).
     func rename(_ from: String, _ to: String) -> String? {
         do {
@@ -104,7 +137,11 @@ final class WebHDFSClient {
         guard let loc = location, let url = parseHTTPURL(loc) else {
             throw SluiceError.io("WebHDFS \(op) \(path) on \(description): HTTP \(first.status) without a usable redirect Location (\(first.header("Location") ?? "none"))")
         }
-        let second = try call(method, url.host, url.port, url.pathAndQuery, data, op: op, path: path)
+        if target.tls && !url.tls {
+            // The data would cross the network unencrypted.
+            throw SluiceError.io("WebHDFS \(op) \(path) on \(description): the NameNode redirects to plain http (\(loc)); refusing to send data without TLS")
+        }
+        let second = try call(method, url.host, url.port, url.pathAndQuery, data, op: op, path: path, tls: url.tls)
         try check(second, expect, op, path)
     }
 
@@ -128,7 +165,7 @@ final class WebHDFSClient {
         while true {
             attempt += 1
             do {
-                let r = try call(method, self.target.host, self.target.port, target, [], op: op, path: path)
+                let r = try call(method, self.target.host, self.target.port, target, [], op: op, path: path, tls: self.target.tls)
                 if r.status >= 500 && attempt < 3 {
                     usleep(250_000)
                     continue
@@ -141,43 +178,87 @@ final class WebHDFSClient {
         }
     }
 
-    /// One HTTP/1.1 exchange on a new connection.
-    func call(_ method: String, _ host: String, _ port: Int, _ target: String, _ body: [UInt8], op: String, path: String) throws -> HTTPResponse {
+    /// One HTTP/1.1 exchange on a new connection (HTTPS when `tls`).
+    func call(_ method: String, _ host: String, _ port: Int, _ target: String, _ body: [UInt8], op: String, path: String,
+              tls useTLS: Bool) throws -> HTTPResponse {
         let fd = try connectTo(host, port, op: op, path: path)
         defer { close(fd) }
+        let where_ = "WebHDFS \(op) \(path) on \(host):\(port)"
+        let link: Link
+        if useTLS {
+            guard let ctx = tls else {
+                throw SluiceError.io("\(where_): the NameNode redirects to https, but hdfs.path is webhdfs:// (use swebhdfs://)")
+            }
+            var err = [CChar](repeating: 0, count: 512)
+            guard let conn = sluice_tls_connect(ctx, fd, host, Int32(clamping: timeoutMillis), &err, err.count) else {
+                throw SluiceError.io("\(where_): \(String(cString: err))")
+            }
+            link = .tls(conn)
+        } else {
+            link = .plain(fd)
+        }
+        defer { if case .tls(let conn) = link { sluice_tls_close(conn) } }
         var head = "\(method) \(target) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\nUser-Agent: sluice-hdfs-sink\r\n"
         head += "Content-Length: \(body.count)\r\n"
         if !body.isEmpty { head += "Content-Type: application/octet-stream\r\n" }
         head += "\r\n"
-        let where_ = "WebHDFS \(op) \(path) on \(host):\(port)"
-        try sendAll(fd, Array(head.utf8), where_)
-        if !body.isEmpty { try sendAll(fd, body, where_) }
+        try sendAll(link, Array(head.utf8), where_)
+        if !body.isEmpty { try sendAll(link, body, where_) }
         var raw: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 65536)
         while true {
-            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n > 0 { raw += buf[0..<n]; continue }
+            let n = try receive(link, &buf, where_)
             if n == 0 { break }
-            if errno == EINTR { continue }
-            if errno == EAGAIN || errno == EWOULDBLOCK {
-                throw SluiceError.io("\(where_): no answer within hdfs.callTimeout (\(timeoutMillis) ms)")
-            }
-            throw SluiceError.io("\(where_): \(errnoText())")
+            raw += buf[0..<n]
         }
         return try parseResponse(raw, where_)
     }
 
-    private func sendAll(_ fd: Int32, _ bytes: [UInt8], _ where_: String) throws {
-        var done = 0
-        try bytes.withUnsafeBytes { p in
-            while done < p.count {
-                let n = send(fd, p.baseAddress! + done, p.count - done, Int32(MSG_NOSIGNAL))
-                if n > 0 { done += n; continue }
-                if n < 0 && errno == EINTR { continue }
-                if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                    throw SluiceError.io("\(where_): send timed out (hdfs.callTimeout \(timeoutMillis) ms)")
+    /// A connection's byte stream: the socket itself or TLS over it.
+    private enum Link {
+        case plain(Int32)
+        case tls(OpaquePointer)
+    }
+
+    private func sendAll(_ link: Link, _ bytes: [UInt8], _ where_: String) throws {
+        switch link {
+        case .tls(let conn):
+            var err = [CChar](repeating: 0, count: 512)
+            let n = bytes.withUnsafeBytes { sluice_tls_write(conn, $0.baseAddress, $0.count, Int32(clamping: timeoutMillis), &err, err.count) }
+            if n < 0 { throw SluiceError.io("\(where_): \(String(cString: err))") }
+        case .plain(let fd):
+            var done = 0
+            try bytes.withUnsafeBytes { p in
+                while done < p.count {
+                    let n = send(fd, p.baseAddress! + done, p.count - done, Int32(MSG_NOSIGNAL))
+                    if n > 0 { done += n; continue }
+                    if n < 0 && errno == EINTR { continue }
+                    if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                        throw SluiceError.io("\(where_): send timed out (hdfs.callTimeout \(timeoutMillis) ms)")
+                    }
+                    throw SluiceError.io("\(where_): send failed: \(errnoText())")
                 }
-                throw SluiceError.io("\(where_): send failed: \(errnoText())")
+            }
+        }
+    }
+
+    /// Bytes read into `buf`; 0 at the end of the answer.
+    private func receive(_ link: Link, _ buf: inout [UInt8], _ where_: String) throws -> Int {
+        switch link {
+        case .tls(let conn):
+            var err = [CChar](repeating: 0, count: 512)
+            let n = buf.withUnsafeMutableBytes { sluice_tls_read(conn, $0.baseAddress, $0.count, Int32(clamping: timeoutMillis), &err, err.count) }
+            if n < 0 { throw SluiceError.io("\(where_): \(String(cString: err))") }
+            return n
+        case .plain(let fd):
+            while true {
+                let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if n >= 0 { return n }
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK {
+                    throw SluiceError.io("\(where_): no answer within hdfs.callTimeout (\(timeoutMillis) ms)")
+                }
+                throw SluiceError.io("\(where_): \(errnoText())")
             }
         }
     }
@@ -236,7 +317,11 @@ final class WebHDFSClient {
         let r0 = HTTPResponse(status: status, headers: headers, body: [])
         if r0.header("Transfer-Encoding")?.lowercased().contains("chunked") == true {
             body = dechunk(body)
-        } else if let len = r0.header("Content-Length").flatMap({ Int($0) }), len < body.count {
+        } else if let len = r0.header("Content-Length").flatMap({ Int($0) }) {
+            // Over TLS a cut connection can look like a clean end: count the bytes.
+            guard len <= body.count else {
+                throw SluiceError.io("\(where_): answer cut short (\(body.count) of \(len) body bytes)")
+            }
             body = Array(body[0..<len])
         }
         return HTTPResponse(status: status, headers: headers, body: body)
@@ -282,15 +367,18 @@ struct HTTPURL {
     let host: String
     let port: Int
     let pathAndQuery: String
+    let tls: Bool
 }
 
-/// `http://host[:port]/path?query`.
+/// `http://host[:port]/path?query` or `https://…`.
 func parseHTTPURL(_ s: String) -> HTTPURL? {
-    guard s.lowercased().hasPrefix("http://") else { return nil }
-    let rest = s.dropFirst("http://".count)
+    let lower = s.lowercased()
+    guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else { return nil }
+    let tls = lower.hasPrefix("https://")
+    let rest = s.dropFirst(tls ? "https://".count : "http://".count)
     let slash = rest.firstIndex(of: "/") ?? rest.endIndex
     let authority = rest[..<slash]
-    var host = String(authority), port = 80
+    var host = String(authority), port = tls ? 443 : 80
     if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
         host = String(authority[authority.index(after: authority.startIndex)..<close])
         let after = authority[authority.index(after: close)...]
@@ -301,7 +389,7 @@ func parseHTTPURL(_ s: String) -> HTTPURL? {
         port = p
     }
     let path = slash == rest.endIndex ? "/" : String(rest[slash...])
-    return HTTPURL(host: host, port: port, pathAndQuery: path)
+    return HTTPURL(host: host, port: port, pathAndQuery: path, tls: tls)
 }
 
 func percentEncode(_ s: String, keepSlash: Bool = false) -> String {

@@ -11,16 +11,27 @@ final class WebHDFSSinkTests: XCTestCase {
     let plugins = ["SluiceSequenceSource", "SluiceHDFSSink"]
 
     final class Double {
-        let root: String, control: String, port: Int
+        let root: String, control: String, port: Int, certificate: String
         let process = Process()
 
-        init() throws {
+        /// With `tls`, the double serves HTTPS with a fresh self-signed
+        /// certificate for localhost / 127.0.0.1, written to `certificate`.
+        init(tls: Bool = false) throws {
             let dir = makeTempDir("webhdfs-double")
             root = dir + "/root"
             control = dir + "/control"
+            certificate = dir + "/cert.pem"
             try FileManager.default.createDirectory(atPath: control, withIntermediateDirectories: true)
+            var tlsArgs: [String] = []
+            if tls {
+                let r = try runCommand("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                                                            "-keyout", dir + "/key.pem", "-out", certificate, "-subj", "/CN=localhost",
+                                                            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+                guard r.status == 0 else { throw NSError(domain: "openssl: \(r.stderr)", code: 1) }
+                tlsArgs = ["--tls-cert", certificate, "--tls-key", dir + "/key.pem"]
+            }
             process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            process.arguments = [Paths.repoRoot + "/Tests/SluiceTests/hdfs/webhdfs_double.py", root, control]
+            process.arguments = [Paths.repoRoot + "/Tests/SluiceTests/hdfs/webhdfs_double.py", root, control] + tlsArgs
             let out = Pipe()
             process.standardOutput = out
             try process.run()
@@ -62,8 +73,8 @@ final class WebHDFSSinkTests: XCTestCase {
     }
 
     /// The double, stopped when the test ends.
-    func startDouble() throws -> Double {
-        let d = try Double()
+    func startDouble(tls: Bool = false) throws -> Double {
+        let d = try Double(tls: tls)
         addTeardownBlock { d.stop() }
         return d
     }
@@ -157,20 +168,54 @@ final class WebHDFSSinkTests: XCTestCase {
         XCTAssertEqual(d.text("/logs/app"), lines(0..<10), "the data stays, under the in-use names")
     }
 
-    func testSwebhdfsIsRefusedClearly() throws {
-        let setup = try AgentSetup("""
-            a1.sources = r1
-            a1.channels = c1
-            a1.sinks = k1
-            a1.sources.r1.type = seq
-            a1.sources.r1.channels = c1
-            a1.channels.c1.type = memory
-            a1.sinks.k1.type = hdfs
-            a1.sinks.k1.channel = c1
-            a1.sinks.k1.hdfs.path = swebhdfs://nn:9871/logs
-            """, plugins: plugins)
-        let r = try setup.check()
-        XCTAssertNotEqual(r.status, 0)
-        XCTAssertTrue((r.stdout + r.stderr).contains("swebhdfs:// (WebHDFS over TLS) is not supported"), r.stdout + r.stderr)
+    /// kill -9 with a file open on WebHDFS: the next start finds the in-use
+    /// file (LISTSTATUS) and closes it under its final name (RENAME).
+    func testInUseFileLeftByAKilledAgentIsClosedAtTheNextStart() throws {
+        let d = try startDouble()
+        let setup = try AgentSetup(config(d, events: 10, "a1.sinks.k1.hdfs.rollCount = 1000"), plugins: plugins)
+        let first = try setup.start()
+        ExecRoll.waitUntil("10 events on the double") { d.text("/logs/app") == lines(0..<10) }
+        kill(first.process.processIdentifier, SIGKILL)
+        first.process.waitUntilExit()
+        let left = d.files("/logs/app")
+        XCTAssertEqual(left.count, 1)
+        XCTAssertTrue(left[0].hasSuffix(".tmp"), "\(left)")
+
+        let second = try setup.start()
+        let closed = String(left[0].dropLast(".tmp".count))
+        second.waitFor("the recovery") { $0.contains("recovery: closed /logs/app/\(left[0]) as /logs/app/\(closed)") }
+        XCTAssertTrue(d.requests.contains { $0.hasPrefix("GET namenode LISTSTATUS /logs/app 200") }, "\(d.requests)")
+        XCTAssertEqual(second.stop(), 0)
+        let files = d.files("/logs/app")
+        XCTAssertTrue(files.contains(closed), "\(files)")
+        XCTAssertFalse(files.contains { $0.hasSuffix(".tmp") }, "\(files)")
+        XCTAssertEqual(String(decoding: ExecRoll.fileBytes(d.root + "/logs/app/" + closed), as: UTF8.self), lines(0..<10))
+    }
+
+    /// swebhdfs: HTTPS to the NameNode and to the DataNode it redirects to,
+    /// the server checked against hdfs.webhdfs.ssl.caFile; without that CA
+    /// the handshake fails and the log says why.
+    func testSwebhdfsOverTLSWithTheCAFile() throws {
+        let d = try startDouble(tls: true)
+        let path = "a1.sinks.k1.hdfs.path = swebhdfs://localhost:\(d.port)/logs/app"
+        let conf = config(d, events: 12, "a1.sinks.k1.hdfs.rollCount = 5")
+            .replacingOccurrences(of: "a1.sinks.k1.hdfs.path = webhdfs://127.0.0.1:\(d.port)/logs/app", with: path)
+        let agent = try AgentSetup(conf + "\na1.sinks.k1.hdfs.webhdfs.ssl.caFile = \(d.certificate)\n", plugins: plugins).start()
+        ExecRoll.waitUntil("12 events over TLS") { d.text("/logs/app") == lines(0..<12) }
+        XCTAssertEqual(agent.stop(), 0)
+        XCTAssertEqual(d.files("/logs/app").count, 3)
+        XCTAssertTrue(d.requests.contains { $0.hasPrefix("PUT datanode CREATE /logs/app/FlumeData.") && $0.hasSuffix(" 201") }, "\(d.requests)")
+
+        let untrusted = try AgentSetup(conf, plugins: plugins).start()
+        untrusted.waitFor("the TLS handshake error") { $0.contains("certificate verify failed (self-signed certificate") }
+        // The sink's start (MKDIRS) fails, so the agent does not start.
+        untrusted.process.waitUntilExit()
+        XCTAssertNotEqual(untrusted.process.terminationStatus, 0, untrusted.log)
+        XCTAssertEqual(d.text("/logs/app"), lines(0..<12), "nothing more written")
+
+        let missing = try AgentSetup(conf + "\na1.sinks.k1.hdfs.webhdfs.ssl.caFile = /nonexistent/ca.pem\n", plugins: plugins).check()
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue((missing.stdout + missing.stderr).contains("property 'hdfs.webhdfs.ssl.caFile': cannot read '/nonexistent/ca.pem'"),
+                      missing.stdout + missing.stderr)
     }
 }

@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""An independent reader of Hadoop SequenceFiles (uncompressed, version 6),
-written from the format description (Hadoop's SequenceFile.java javadoc), not
-from Sluice's writer. Prints one JSON line per file:
-{"key": "<key class>", "value": "<value class>", "records": [[key, "body"], ...], "syncs": n}
+"""An independent reader of Hadoop SequenceFiles (version 6, uncompressed or
+BLOCK-compressed), written from the format description (Hadoop's
+SequenceFile.java javadoc), not from Sluice's writer. Prints one JSON line per file:
+{"key": "<key class>", "value": "<value class>", "codec": "<class or null>",
+ "records": [[key, "body"], ...], "syncs": n, "blocks": n}
 Exits non-zero, naming the offset, on anything malformed or left over."""
 import json
 import struct
 import sys
+
+sys.dont_write_bytecode = True
+from hadoop_codecs import BY_CLASS, decompress  # noqa: E402
 
 
 def read_vlong(b, at):
@@ -35,14 +39,19 @@ def read_file(path):
     value_class, at = read_text(b, at)
     compressed, block = b[at], b[at + 1]
     at += 2
-    if compressed or block:
-        raise ValueError("compressed files are not handled by this reader")
+    codec = None
+    if compressed:
+        codec, at = read_text(b, at)
+        if not block:
+            raise ValueError("record-compressed files are not handled by this reader")
     (meta,) = struct.unpack_from(">i", b, at)
     at += 4
     for _ in range(meta * 2):
         _, at = read_text(b, at)
     sync = b[at:at + 16]
     at += 16
+    if block:
+        return read_blocks(b, at, sync, key_class, value_class, codec)
     records, syncs = [], 0
     while at < len(b):
         (length,) = struct.unpack_from(">i", b, at)
@@ -73,7 +82,59 @@ def read_file(path):
         at += length
     if at != len(b):
         raise ValueError("trailing bytes")
-    return {"key": key_class, "value": value_class, "records": records, "syncs": syncs}
+    return {"key": key_class, "value": value_class, "codec": None, "records": records, "syncs": syncs, "blocks": 0}
+
+
+def split_value(value_class, value, at):
+    if value_class == "org.apache.hadoop.io.BytesWritable":
+        (n,) = struct.unpack_from(">i", value, 0)
+        body = value[4:]
+    elif value_class == "org.apache.hadoop.io.Text":
+        n, start = read_vlong(value, 0)
+        body = value[start:]
+    else:
+        raise ValueError("unexpected value class " + value_class)
+    if n != len(body):
+        raise ValueError("value length %d != %d in block at %d" % (n, len(body), at))
+    return body
+
+
+def read_blocks(b, at, sync, key_class, value_class, codec_class):
+    """Each block: sync escape + marker, vlong count, then key lengths, keys,
+    value lengths, values: each a vlong size + compressed bytes."""
+    kind = BY_CLASS[codec_class]
+    records, blocks = [], 0
+    while at < len(b):
+        (escape,) = struct.unpack_from(">i", b, at)
+        if escape != -1 or b[at + 4:at + 20] != sync:
+            raise ValueError("block at %d does not start with the sync marker" % at)
+        block_at = at
+        at += 20
+        count, at = read_vlong(b, at)
+        buffers = []
+        for _ in range(4):
+            size, at = read_vlong(b, at)
+            if at + size > len(b):
+                raise ValueError("torn block at %d" % block_at)
+            buffers.append(decompress(kind, b[at:at + size]))
+            at += size
+        key_lens, keys, value_lens, values = buffers
+        kat = vat = klat = vlat = 0
+        for _ in range(count):
+            klen, klat = read_vlong(key_lens, klat)
+            vlen, vlat = read_vlong(value_lens, vlat)
+            if klen != 8 or key_class != "org.apache.hadoop.io.LongWritable":
+                raise ValueError("unexpected key in block at %d" % block_at)
+            (key,) = struct.unpack_from(">q", keys, kat)
+            body = split_value(value_class, values[vat:vat + vlen], block_at)
+            kat += klen
+            vat += vlen
+            records.append([key, body.decode("utf-8", "replace")])
+        if (kat, vat, klat, vlat) != (len(keys), len(values), len(key_lens), len(value_lens)):
+            raise ValueError("block at %d has bytes beyond its %d records" % (block_at, count))
+        blocks += 1
+    return {"key": key_class, "value": value_class, "codec": codec_class, "records": records,
+            "syncs": blocks, "blocks": blocks}
 
 
 for p in sys.argv[1:]:

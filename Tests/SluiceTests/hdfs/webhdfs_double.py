@@ -12,13 +12,14 @@ the sink uses, over a local directory:
     PUT  RENAME   -> 200 {"boolean": true|false} (false if the destination exists),
                      404 FileNotFoundException if the source is missing
     GET  GETFILESTATUS -> 200 {"FileStatus": {...}} or 404
+    GET  LISTSTATUS    -> 200 {"FileStatuses": {"FileStatus": [...]}} or 404
     DELETE DELETE -> 200 {"boolean": ...}
   "datanode" /datanode/v1/<path>?op=CREATE|APPEND  (the body is the data)
     CREATE -> 201 Created, APPEND -> 200 OK
 
 Errors are RemoteException JSON: {"RemoteException": {"exception", "javaClassName", "message"}}.
 
-  webhdfs_double.py <root dir> <control dir>
+  webhdfs_double.py <root dir> <control dir> [--tls-cert FILE --tls-key FILE]
 
 prints "port <N>" on stdout once listening on 127.0.0.1. Every request is
 logged to <control dir>/requests.log as "METHOD STAGE OP PATH STATUS".
@@ -26,13 +27,30 @@ Faults are injected through <control dir>/inject.json, read on each request:
 a list of {"op": "APPEND", "stage": "namenode"|"datanode"|"any",
 "status": 500|403|404, "count": N (-1: forever)}; a matching rule answers
 with that status and a RemoteException instead of doing the operation.
+
+With --tls-cert/--tls-key (PEM files; the key may also be in the cert file,
+then --tls-key can be left out) it speaks HTTPS instead (swebhdfs), TLS 1.2+:
+the one port serves both the namenode and the "datanode" paths over TLS, the
+redirect Location is https://, and each connection's TLS handshake runs in
+that connection's thread (a client stalling in the handshake blocks no one
+else). Like many HTTP/1.1 servers after "Connection: close", it closes
+connections without sending close_notify.
 """
-import json, os, sys, threading
+import argparse, json, os, socket, ssl, sys, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit, parse_qs, unquote
 
-ROOT = os.path.abspath(sys.argv[1])
-CONTROL = os.path.abspath(sys.argv[2])
+ARGS = argparse.ArgumentParser(description="WebHDFS protocol double")
+ARGS.add_argument("root")
+ARGS.add_argument("control")
+ARGS.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this PEM certificate (chain)")
+ARGS.add_argument("--tls-key", metavar="FILE", help="PEM private key for --tls-cert (default: in the cert file)")
+ARGS = ARGS.parse_args()
+if ARGS.tls_key and not ARGS.tls_cert:
+    sys.exit("webhdfs_double.py: --tls-key needs --tls-cert")
+ROOT = os.path.abspath(ARGS.root)
+CONTROL = os.path.abspath(ARGS.control)
+SCHEME = "https" if ARGS.tls_cert else "http"
 LOCK = threading.Lock()
 EXCEPTIONS = {403: ("AccessControlException", "org.apache.hadoop.security.AccessControlException"),
               404: ("FileNotFoundException", "java.io.FileNotFoundException"),
@@ -132,7 +150,7 @@ class Handler(BaseHTTPRequestHandler):
                     return self.error(403, f"{path} already exists")
                 with open(p, "wb") as f:
                     f.write(data)
-                return self.answer(201, headers=[("Location", "webhdfs://" + host + path)])
+                return self.answer(201, headers=[("Location", ("swebhdfs://" if ARGS.tls_cert else "webhdfs://") + host + path)])
             if op == "APPEND" and method == "POST":
                 if not os.path.isfile(p):
                     return self.error(404, f"File does not exist: {path}")
@@ -149,7 +167,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.error(404, f"File does not exist: {path}")
             if not os.path.isdir(os.path.dirname(p)):
                 os.makedirs(os.path.dirname(p), exist_ok=True)
-            loc = "http://" + host + "/datanode/v1" + path + "?" + "&".join(f"{k}={v}" for k, v in q.items())
+            loc = SCHEME + "://" + host + "/datanode/v1" + path + "?" + "&".join(f"{k}={v}" for k, v in q.items())
             return self.answer(307, headers=[("Location", loc)])
         if op == "MKDIRS" and method == "PUT":
             if os.path.isfile(p):
@@ -177,6 +195,19 @@ class Handler(BaseHTTPRequestHandler):
                 "length": 0 if isdir else st.st_size, "modificationTime": int(st.st_mtime * 1000),
                 "owner": q.get("user.name", "hdfs"), "pathSuffix": "", "permission": "755" if isdir else "644",
                 "replication": 0 if isdir else 3, "type": "DIRECTORY" if isdir else "FILE"}}).encode())
+        if op == "LISTSTATUS" and method == "GET":
+            if not os.path.isdir(p):
+                return self.error(404, f"File {path} does not exist.")
+            entries = []
+            for name in sorted(os.listdir(p)):
+                st = os.stat(os.path.join(p, name))
+                isdir = os.path.isdir(os.path.join(p, name))
+                entries.append({"accessTime": int(st.st_atime * 1000), "blockSize": 134217728, "group": "supergroup",
+                                "length": 0 if isdir else st.st_size, "modificationTime": int(st.st_mtime * 1000),
+                                "owner": q.get("user.name", "hdfs"), "pathSuffix": name,
+                                "permission": "755" if isdir else "644", "replication": 0 if isdir else 3,
+                                "type": "DIRECTORY" if isdir else "FILE"})
+            return self.answer(200, json.dumps({"FileStatuses": {"FileStatus": entries}}).encode())
         if op == "DELETE" and method == "DELETE":
             if not os.path.exists(p):
                 return self.boolean(False)
@@ -197,8 +228,40 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self): self.handle_any("DELETE")
 
 
+class TLSServer(ThreadingHTTPServer):
+    """HTTPS: the handshake happens in the request's thread, not in accept()."""
+
+    def __init__(self, address, handler, context):
+        self.context = context
+        super().__init__(address, handler)
+
+    def finish_request(self, request, client_address):
+        request.settimeout(30)  # bounds the handshake
+        try:
+            tls = self.context.wrap_socket(request, server_side=True)
+        except (OSError, ssl.SSLError) as e:  # e.g. the client rejected our certificate
+            print(f"webhdfs_double: TLS handshake with {client_address[0]}:{client_address[1]} failed: {e}",
+                  file=sys.stderr, flush=True)
+            return
+        try:
+            tls.settimeout(None)
+            self.RequestHandlerClass(tls, client_address, self)
+        finally:
+            try:
+                tls.shutdown(socket.SHUT_WR)  # like socketserver's shutdown_request: no close_notify
+            except OSError:
+                pass
+            tls.close()
+
+
 os.makedirs(ROOT, exist_ok=True)
 os.makedirs(CONTROL, exist_ok=True)
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+if ARGS.tls_cert:
+    tls_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls_context.minimum_version = ssl.TLSVersion.TLSv1_2
+    tls_context.load_cert_chain(ARGS.tls_cert, ARGS.tls_key)
+    server = TLSServer(("127.0.0.1", 0), Handler, tls_context)
+else:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 print("port", server.server_address[1], flush=True)
 server.serve_forever()
