@@ -116,6 +116,17 @@ final class BucketWriter {
         touched = false
         guard isOpen else { return nil }
         if fd >= 0 { _ = ftruncate(fd, off_t(syncedSize)) }
+        if let remote, syncedSize > 0 {
+            // A failed APPEND can leave part of the batch behind, which would
+            // be a torn record (or compressed unit) before the file's end.
+            do {
+                if try !remote.truncate(inUsePath, to: syncedSize) {
+                    stats.log(.warn, "\(inUsePath) on \(remote.description): TRUNCATE to \(syncedSize) bytes needs block recovery first; part of a failed batch may remain")
+                }
+            } catch {
+                stats.log(.warn, "cannot cut \(inUsePath) back to its \(syncedSize) acknowledged bytes: \(error)")
+            }
+        }
         return closeFile(flushing: false)
     }
 

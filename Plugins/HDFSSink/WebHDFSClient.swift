@@ -98,6 +98,15 @@ final class WebHDFSClient {
         return "FILE"
     }
 
+    /// Cuts `path` back to `length` bytes (what a failed APPEND may have
+    /// stored in part). False when the NameNode must first recover the
+    /// last block (it answers `false`): the file then stays as it is.
+    func truncate(_ path: String, to length: Int64) throws -> Bool {
+        let r = try nameNode("POST", nnPath(path, "TRUNCATE", [("newlength", String(length))]), op: "TRUNCATE", path: path)
+        try check(r, [200], "TRUNCATE", path)
+        return r.text.contains("true")
+    }
+
     /// The entries of a directory: (name, isDirectory); empty when it does not exist.
     func list(_ path: String) throws -> [(name: String, isDirectory: Bool)] {
         let r = try nameNode("GET", nnPath(path, "LISTSTATUS"), op: "LISTSTATUS", path: path)

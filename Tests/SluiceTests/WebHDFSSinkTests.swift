@@ -143,6 +143,35 @@ final class WebHDFSSinkTests: XCTestCase {
         XCTAssertTrue(agent.log.contains("HTTP 500"), agent.log)
     }
 
+    /// A datanode that stores half of an APPEND and then fails: the sink
+    /// TRUNCATEs the file back to its acknowledged length before closing it,
+    /// so every gzip file stays whole and nothing is doubled.
+    func testPartlyStoredAppendIsCutBackWithTruncate() throws {
+        let d = try startDouble()
+        try d.inject(#"[{"op": "APPEND", "stage": "datanode", "status": 500, "count": 1, "partial": true}]"#)
+        let conf = config(d, events: 40, """
+            a1.sinks.k1.hdfs.rollCount = 0
+            a1.sinks.k1.hdfs.fileType = CompressedStream
+            a1.sinks.k1.hdfs.codeC = gzip
+            """).replacingOccurrences(of: "a1.sinks.k1.hdfs.fileType = DataStream\n", with: "")
+        let agent = try AgentSetup(conf, plugins: plugins).start()
+        func decompressed() -> [Int] {
+            d.files("/logs/app").flatMap { name -> [Int] in
+                let r = try? runCommand("/bin/sh", ["-c", "gzip -dc < '\(d.root)/logs/app/\(name)'"])
+                return (r?.stdout ?? "").split(separator: "\n").compactMap { Int($0) }
+            }
+        }
+        ExecRoll.waitUntil("40 events on the double") { decompressed().count >= 40 }
+        XCTAssertEqual(agent.stop(), 0)
+        XCTAssertTrue(d.requests.contains { $0.hasPrefix("POST datanode APPEND ") && $0.hasSuffix(" 500") }, "\(d.requests)")
+        XCTAssertTrue(d.requests.contains { $0.hasPrefix("POST namenode TRUNCATE /logs/app/FlumeData.") && $0.hasSuffix(" 200") }, "\(d.requests)")
+        for name in d.files("/logs/app") {
+            let r = try runCommand("/bin/sh", ["-c", "gzip -t '\(d.root)/logs/app/\(name)'"])
+            XCTAssertEqual(r.status, 0, "\(name) is a whole gzip file: \(r.stderr)")
+        }
+        XCTAssertEqual(decompressed().sorted(), Array(0..<40), "no loss, no duplicates")
+    }
+
     func testPermissionDeniedNamesThePath() throws {
         let d = try startDouble()
         try d.inject(#"[{"op": "CREATE", "stage": "namenode", "status": 403, "count": -1}]"#)

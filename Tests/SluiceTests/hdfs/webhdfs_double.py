@@ -13,6 +13,7 @@ the sink uses, over a local directory:
                      404 FileNotFoundException if the source is missing
     GET  GETFILESTATUS -> 200 {"FileStatus": {...}} or 404
     GET  LISTSTATUS    -> 200 {"FileStatuses": {"FileStatus": [...]}} or 404
+    POST TRUNCATE      -> 200 {"boolean": true} (newlength=N)
     DELETE DELETE -> 200 {"boolean": ...}
   "datanode" /datanode/v1/<path>?op=CREATE|APPEND  (the body is the data)
     CREATE -> 201 Created, APPEND -> 200 OK
@@ -26,7 +27,8 @@ logged to <control dir>/requests.log as "METHOD STAGE OP PATH STATUS".
 Faults are injected through <control dir>/inject.json, read on each request:
 a list of {"op": "APPEND", "stage": "namenode"|"datanode"|"any",
 "status": 500|403|404, "count": N (-1: forever)}; a matching rule answers
-with that status and a RemoteException instead of doing the operation.
+with that status and a RemoteException instead of doing the operation;
+"partial": true on a datanode APPEND stores the first half of the data first.
 
 With --tls-cert/--tls-key (PEM files; the key may also be in the cert file,
 then --tls-key can be left out) it speaks HTTPS instead (swebhdfs), TLS 1.2+:
@@ -81,7 +83,7 @@ def injected(op, stage):
             with open(p + ".new", "w") as f:
                 json.dump(rules, f)
             os.replace(p + ".new", p)
-        return rule["status"]
+        return rule
     return None
 
 
@@ -133,7 +135,12 @@ class Handler(BaseHTTPRequestHandler):
             f.write(f"{method} {stage} {op} {path} {status}\n")
 
     def dispatch(self, method, stage, op, path, q, data):
-        fault = injected(op, stage)
+        rule = injected(op, stage)
+        fault = rule["status"] if rule else None
+        if rule and rule.get("partial") and stage == "datanode" and op == "APPEND":
+            # A datanode that stored part of the stream, then failed.
+            with open(local(path), "ab") as f:
+                f.write(data[:len(data) // 2])
         if fault == 403:
             user = q.get("user.name", "<none>")
             return self.error(403, f'Permission denied: user={user}, access=WRITE, inode="{path}":hdfs:supergroup:drwxr-xr-x')
@@ -169,6 +176,14 @@ class Handler(BaseHTTPRequestHandler):
                 os.makedirs(os.path.dirname(p), exist_ok=True)
             loc = SCHEME + "://" + host + "/datanode/v1" + path + "?" + "&".join(f"{k}={v}" for k, v in q.items())
             return self.answer(307, headers=[("Location", loc)])
+        if op == "TRUNCATE" and method == "POST":
+            if not os.path.isfile(p):
+                return self.error(404, f"File does not exist: {path}")
+            size = int(q.get("newlength", "-1"))
+            if size < 0 or size > os.path.getsize(p):
+                return self.error(400, f"Cannot truncate {path} to size {size}")
+            os.truncate(p, size)
+            return self.boolean(True)
         if op == "MKDIRS" and method == "PUT":
             if os.path.isfile(p):
                 return self.error(403, f"{path} is a file")  # ParentNotDirectoryException-like
