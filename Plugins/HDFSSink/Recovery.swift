@@ -75,11 +75,28 @@ struct Recovery {
         return names
     }
 
-    /// WebHDFS has no way to sync part of a request: what a crashed APPEND
-    /// delivered stays, and that batch (never committed) comes again from
-    /// the channel, so the file is closed under its final name as it is
-    /// (at-least-once, as Flume's HDFS sink after a crash).
+    /// The same cut as for a local file, through WebHDFS: OPEN reads the
+    /// file, TRUNCATE (or DELETE) drops the torn tail, RENAME closes it.
     private func recoverRemoteFile(_ remote: WebHDFSClient, _ path: String, to finalPath: String) -> Bool {
+        do {
+            let bytes = try remote.read(path)
+            let keep = wholeLength(bytes)
+            if keep == 0 {
+                try remote.delete(path)
+                log(.info, "recovery: removed \(path) on \(remote.description) (no complete record)")
+                return true
+            }
+            if keep < bytes.count {
+                guard try remote.truncate(path, to: Int64(keep)) else {
+                    log(.warn, "recovery: \(path) on \(remote.description): TRUNCATE needs block recovery first; left for the next start")
+                    return false
+                }
+                log(.info, "recovery: cut \(bytes.count - keep) bytes of an uncommitted batch off \(path) on \(remote.description)")
+            }
+        } catch {
+            log(.warn, "recovery: \(error)")
+            return false
+        }
         if let failure = remote.rename(path, finalPath) {
             log(.warn, "recovery: \(failure)")
             return false

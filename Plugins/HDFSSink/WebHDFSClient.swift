@@ -98,6 +98,16 @@ final class WebHDFSClient {
         return "FILE"
     }
 
+    /// The whole content of `path` (two steps: NameNode → 307 → DataNode → 200).
+    func read(_ path: String) throws -> [UInt8] {
+        try twoStep("GET", "OPEN", path, [], [], expect: [200]).body
+    }
+
+    func delete(_ path: String) throws {
+        let r = try nameNode("DELETE", nnPath(path, "DELETE"), op: "DELETE", path: path)
+        try check(r, [200], "DELETE", path)
+    }
+
     /// Cuts `path` back to `length` bytes (what a failed APPEND may have
     /// stored in part). False when the NameNode must first recover the
     /// last block (it answers `false`): the file then stays as it is.
@@ -133,7 +143,8 @@ final class WebHDFSClient {
         }
     }
 
-    private func twoStep(_ method: String, _ op: String, _ path: String, _ extra: [(String, String)], _ data: [UInt8], expect: Set<Int>) throws {
+    @discardableResult
+    private func twoStep(_ method: String, _ op: String, _ path: String, _ extra: [(String, String)], _ data: [UInt8], expect: Set<Int>) throws -> HTTPResponse {
         let first = try nameNode(method, nnPath(path, op, extra), op: op, path: path)
         var location: String?
         if first.status == 307 || first.status == 302 || first.status == 303 {
@@ -152,6 +163,7 @@ final class WebHDFSClient {
         }
         let second = try call(method, url.host, url.port, url.pathAndQuery, data, op: op, path: path, tls: url.tls)
         try check(second, expect, op, path)
+        return second
     }
 
     private func check(_ r: HTTPResponse, _ ok: Set<Int>, _ op: String, _ path: String) throws {

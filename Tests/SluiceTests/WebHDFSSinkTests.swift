@@ -197,8 +197,9 @@ final class WebHDFSSinkTests: XCTestCase {
         XCTAssertEqual(d.text("/logs/app"), lines(0..<10), "the data stays, under the in-use names")
     }
 
-    /// kill -9 with a file open on WebHDFS: the next start finds the in-use
-    /// file (LISTSTATUS) and closes it under its final name (RENAME).
+    /// kill -9 with a file open on WebHDFS, its last APPEND torn: the next
+    /// start finds the in-use file (LISTSTATUS), reads it (OPEN), cuts the
+    /// torn record off (TRUNCATE) and closes it under its final name (RENAME).
     func testInUseFileLeftByAKilledAgentIsClosedAtTheNextStart() throws {
         let d = try startDouble()
         let setup = try AgentSetup(config(d, events: 10, "a1.sinks.k1.hdfs.rollCount = 1000"), plugins: plugins)
@@ -209,11 +210,18 @@ final class WebHDFSSinkTests: XCTestCase {
         let left = d.files("/logs/app")
         XCTAssertEqual(left.count, 1)
         XCTAssertTrue(left[0].hasSuffix(".tmp"), "\(left)")
+        let torn = try XCTUnwrap(FileHandle(forWritingAtPath: d.root + "/logs/app/" + left[0]))
+        torn.seekToEndOfFile()
+        torn.write(Data("1".utf8))  // a record cut short by the crash
+        torn.closeFile()
 
         let second = try setup.start()
         let closed = String(left[0].dropLast(".tmp".count))
         second.waitFor("the recovery") { $0.contains("recovery: closed /logs/app/\(left[0]) as /logs/app/\(closed)") }
-        XCTAssertTrue(d.requests.contains { $0.hasPrefix("GET namenode LISTSTATUS /logs/app 200") }, "\(d.requests)")
+        for step in ["GET namenode LISTSTATUS /logs/app 200", "GET datanode OPEN /logs/app/\(left[0]) 200",
+                     "POST namenode TRUNCATE /logs/app/\(left[0]) 200"] {
+            XCTAssertTrue(d.requests.contains(step), "\(step): \(d.requests)")
+        }
         XCTAssertEqual(second.stop(), 0)
         let files = d.files("/logs/app")
         XCTAssertTrue(files.contains(closed), "\(files)")

@@ -14,6 +14,7 @@ the sink uses, over a local directory:
     GET  GETFILESTATUS -> 200 {"FileStatus": {...}} or 404
     GET  LISTSTATUS    -> 200 {"FileStatuses": {"FileStatus": [...]}} or 404
     POST TRUNCATE      -> 200 {"boolean": true} (newlength=N)
+    GET  OPEN          -> 307 to the datanode, which answers 200 with the bytes
     DELETE DELETE -> 200 {"boolean": ...}
   "datanode" /datanode/v1/<path>?op=CREATE|APPEND  (the body is the data)
     CREATE -> 201 Created, APPEND -> 200 OK
@@ -164,7 +165,17 @@ class Handler(BaseHTTPRequestHandler):
                 with open(p, "ab") as f:
                     f.write(data)
                 return self.answer(200)
+            if op == "OPEN" and method == "GET":
+                if not os.path.isfile(p):
+                    return self.error(404, f"File does not exist: {path}")
+                with open(p, "rb") as f:
+                    return self.answer(200, f.read())
             return self.error(400, f"bad datanode request {method} {op}")
+        if op == "OPEN" and method == "GET":
+            if not os.path.isfile(p):
+                return self.error(404, f"File does not exist: {path}")
+            loc = SCHEME + "://" + host + "/datanode/v1" + path + "?" + "&".join(f"{k}={v}" for k, v in q.items())
+            return self.answer(307, headers=[("Location", loc)])
         if op in ("CREATE", "APPEND"):
             if (op == "CREATE") != (method == "PUT"):
                 return self.error(400, f"{op} needs {'PUT' if op == 'CREATE' else 'POST'}")
