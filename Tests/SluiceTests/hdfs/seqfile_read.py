@@ -67,17 +67,7 @@ def read_file(path):
         if key_len != 8 or key_class != "org.apache.hadoop.io.LongWritable":
             raise ValueError("unexpected key at %d" % at)
         (key,) = struct.unpack_from(">q", b, at)
-        value = b[at + 8:at + length]
-        if value_class == "org.apache.hadoop.io.BytesWritable":
-            (n,) = struct.unpack_from(">i", value, 0)
-            body = value[4:]
-        elif value_class == "org.apache.hadoop.io.Text":
-            n, start = read_vlong(value, 0)
-            body = value[start:]
-        else:
-            raise ValueError("unexpected value class " + value_class)
-        if n != len(body):
-            raise ValueError("value length %d != %d at %d" % (n, len(body), at))
+        body = split_value(value_class, b[at + 8:at + length], at)
         records.append([key, body.decode("utf-8", "replace")])
         at += length
     if at != len(b):
@@ -95,7 +85,7 @@ def split_value(value_class, value, at):
     else:
         raise ValueError("unexpected value class " + value_class)
     if n != len(body):
-        raise ValueError("value length %d != %d in block at %d" % (n, len(body), at))
+        raise ValueError("value length %d != %d at %d" % (n, len(body), at))
     return body
 
 
