@@ -30,11 +30,13 @@ let plugins: [(target: String, product: String, deps: [Target.Dependency])] = [
     ("HDFSSink", "SluiceHDFSSink", ["CZlib", "CZstd", "CSnappy", "CBZip2", "CLZ4Block", "CTLSClient"]),
     ("KafkaBroker", "SluiceKafkaBroker", [
         .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         "KafkaProtocol", "KafkaLog",
     ]),
     ("ZooKeeper", "SluiceZooKeeper", [
         .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "Crypto", package: "swift-crypto"),
         "ZooKeeperProtocol", "CSluiceCRC",
@@ -160,7 +162,8 @@ let package = Package(
         // used by the Kafka sink and source plugins and the `sluice kafka` CLI.
         .target(
             name: "KafkaClient",
-            dependencies: ["KafkaProtocol", "KafkaCompression", "CSluiceCRC", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["KafkaProtocol", "KafkaCompression", "CSluiceCRC", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             path: "Plugins/Common/KafkaClient"
         ),
 

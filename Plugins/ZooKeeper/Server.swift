@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import SluiceSDK
 import ZooKeeperProtocol
@@ -22,7 +23,7 @@ final class Server: @unchecked Sendable {
     let watches = WatchManager()
     var sessions: SessionTable
     var log: TxnLog!
-    var mutex = pthread_mutex_t()
+    private let lock = NIOLock()
 
     // Guarded by the lock:
     var lastZxid: Int64 = 0
@@ -46,14 +47,11 @@ final class Server: @unchecked Sendable {
         self.config = config
         self.context = context
         sessions = SessionTable(tickTime: config.tickTime, secret: secret)
-        pthread_mutex_init(&mutex, nil)
     }
 
     @inline(__always)
     func locked<R>(_ body: () throws -> R) rethrows -> R {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
+        try lock.withLock(body)
     }
 
     // MARK: Output gate

@@ -22,8 +22,10 @@ final class TxnLog: @unchecked Sendable {
     let forceSync: Bool
     private let onDurable: (Int64) -> Void
     private let onError: (String) -> Void
-    private var mutex = pthread_mutex_t()
-    private var cond = pthread_cond_t()
+    // On the heap: pthread objects must not move, and a stored property's
+    // address is not stable.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var segments: [Segment] = []
     private var lastAppended: Int64 = 0
     private var rollRequested = true
@@ -41,8 +43,15 @@ final class TxnLog: @unchecked Sendable {
         self.forceSync = forceSync
         self.onDurable = onDurable
         self.onError = onError
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&cond, nil)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(cond, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(cond)
+        pthread_mutex_destroy(mutex)
+        cond.deallocate()
+        mutex.deallocate()
     }
 
     static func fileName(_ zxid: Int64) -> String {
@@ -56,7 +65,7 @@ final class TxnLog: @unchecked Sendable {
 
     /// Queues a txn; the answer to its client waits for `onDurable`.
     func append(_ txn: LoggedTxn) {
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         if rollRequested || segments.isEmpty {
             segments.append(Segment(rollBefore: rollRequested, firstZxid: txn.zxid, bytes: ByteBuffer()))
             rollRequested = false
@@ -73,22 +82,22 @@ final class TxnLog: @unchecked Sendable {
         segments[i].bytes.setInteger(UInt32(length), at: header, endianness: .big)
         segments[i].bytes.setInteger(crc, at: header + 4, endianness: .big)
         lastAppended = txn.zxid
-        if writerWaiting { pthread_cond_signal(&cond) }
-        pthread_mutex_unlock(&mutex)
+        if writerWaiting { pthread_cond_signal(cond) }
+        pthread_mutex_unlock(mutex)
     }
 
     /// The next append starts a new file (after a snapshot).
     func roll() {
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         rollRequested = true
-        pthread_mutex_unlock(&mutex)
+        pthread_mutex_unlock(mutex)
     }
 
     func stop() {
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         stopping = true
-        pthread_cond_signal(&cond)
-        pthread_mutex_unlock(&mutex)
+        pthread_cond_signal(cond)
+        pthread_mutex_unlock(mutex)
         thread?.join()
         thread = nil
         if fd >= 0 { close(fd); fd = -1 }
@@ -96,20 +105,20 @@ final class TxnLog: @unchecked Sendable {
 
     private func run() {
         while true {
-            pthread_mutex_lock(&mutex)
+            pthread_mutex_lock(mutex)
             while segments.isEmpty && !stopping {
                 writerWaiting = true
-                pthread_cond_wait(&cond, &mutex)
+                pthread_cond_wait(cond, mutex)
                 writerWaiting = false
             }
             if segments.isEmpty && stopping {
-                pthread_mutex_unlock(&mutex)
+                pthread_mutex_unlock(mutex)
                 break
             }
             let batch = segments
             let last = lastAppended
             segments = []
-            pthread_mutex_unlock(&mutex)
+            pthread_mutex_unlock(mutex)
             do {
                 for s in batch {
                     if s.rollBefore || fd < 0 { try openFile(s.firstZxid) }
@@ -121,9 +130,9 @@ final class TxnLog: @unchecked Sendable {
             } catch {
                 // A log that cannot be written must not acknowledge anything more.
                 onError("transaction log: \(error); no further writes are acknowledged")
-                pthread_mutex_lock(&mutex)
-                while !stopping { pthread_cond_wait(&cond, &mutex) }
-                pthread_mutex_unlock(&mutex)
+                pthread_mutex_lock(mutex)
+                while !stopping { pthread_cond_wait(cond, mutex) }
+                pthread_mutex_unlock(mutex)
                 break
             }
         }

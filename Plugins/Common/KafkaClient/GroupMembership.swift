@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import KafkaProtocol
 import NIOCore
 #if canImport(Glibc)
@@ -29,7 +30,7 @@ final class GroupMembership: @unchecked Sendable {
 
     let config: ConsumerConfig
     let log: (KafkaLogLevel, String) -> Void
-    private let lock = PThreadMutex()
+    private let lock = NIOLock()
     private var state = State()
     /// Written by the consumer thread, read by the heartbeat thread (under `lock`).
     private var coordinator: BrokerAddress?
@@ -46,9 +47,9 @@ final class GroupMembership: @unchecked Sendable {
         self.log = log
     }
 
-    var rejoinNeeded: Bool { lock.locked { state.rejoinNeeded } }
+    var rejoinNeeded: Bool { lock.withLock { state.rejoinNeeded } }
 
-    func requestRejoin() { lock.locked { state.rejoinNeeded = true } }
+    func requestRejoin() { lock.withLock { state.rejoinNeeded = true } }
 
     // MARK: Coordinator
 
@@ -69,7 +70,7 @@ final class GroupMembership: @unchecked Sendable {
         let address = BrokerAddress(host: resp.host, port: Int(resp.port))
         let c = try KafkaConnection(host: address.host, port: address.port, clientId: config.clientId,
                                     connectTimeoutMs: config.connectTimeoutMs, requestTimeoutMs: config.requestTimeoutMs)
-        let previous = lock.locked { () -> BrokerAddress? in
+        let previous = lock.withLock { () -> BrokerAddress? in
             defer { coordinator = address }
             return coordinator
         }
@@ -124,7 +125,7 @@ final class GroupMembership: @unchecked Sendable {
         req.groupId = config.groupId
         req.sessionTimeoutMs = Int32(config.sessionTimeoutMs)
         if jv >= 1 { req.rebalanceTimeoutMs = Int32(config.maxPollIntervalMs) }
-        req.memberId = lock.locked { state.memberId }
+        req.memberId = lock.withLock { state.memberId }
         req.protocolType = "consumer"
         req.protocols = config.assignors.map { JoinGroupRequest.JoinGroupRequestProtocol(name: $0.rawValue, metadata: metadata) }
         // JoinGroup waits for every member: up to the rebalance timeout.
@@ -138,10 +139,10 @@ final class GroupMembership: @unchecked Sendable {
         switch jr.errorCode {
         case 0: break
         case KafkaErrorCode.memberIdRequired:
-            lock.locked { state.memberId = jr.memberId }
+            lock.withLock { state.memberId = jr.memberId }
             return nil
         case KafkaErrorCode.unknownMemberId, KafkaErrorCode.illegalGeneration:
-            lock.locked { state.memberId = ""; state.generation = -1 }
+            lock.withLock { state.memberId = ""; state.generation = -1 }
             return nil
         case KafkaErrorCode.rebalanceInProgress:
             return nil
@@ -151,7 +152,7 @@ final class GroupMembership: @unchecked Sendable {
         default:
             throw KafkaClientError(description: "JoinGroup \(config.groupId): \(kafkaErrorName(jr.errorCode))")
         }
-        lock.locked {
+        lock.withLock {
             state.memberId = jr.memberId
             state.generation = jr.generationId
         }
@@ -175,7 +176,7 @@ final class GroupMembership: @unchecked Sendable {
         case 0: break
         case KafkaErrorCode.rebalanceInProgress: return nil
         case KafkaErrorCode.unknownMemberId, KafkaErrorCode.illegalGeneration:
-            lock.locked { state.memberId = ""; state.generation = -1 }
+            lock.withLock { state.memberId = ""; state.generation = -1 }
             return nil
         case let code where KafkaErrorCode.needsNewCoordinator(code):
             lostCoordinator()
@@ -188,7 +189,7 @@ final class GroupMembership: @unchecked Sendable {
             let (_, a) = try ConsumerProtocolAssignment.decodeVersionPrefixed(sr.assignment)
             for tp in a.assignedPartitions { mine[tp.topic, default: []] += tp.partitions }
         }
-        lock.locked {
+        lock.withLock {
             state.rejoinNeeded = false
             state.lastHeartbeatOK = monotonicMillis()
         }
@@ -258,7 +259,7 @@ final class GroupMembership: @unchecked Sendable {
     /// partition (at-least-once).
     func commit(brokers: BrokerConnections, _ offsets: [TopicPartitionKey: Int64]) throws {
         guard !offsets.isEmpty else { return }
-        let (member, generation) = lock.locked { (state.memberId, state.generation) }
+        let (member, generation) = lock.withLock { (state.memberId, state.generation) }
         let c = try coordinatorConnection(brokers)
         let v = try c.version(OffsetCommitRequest.self, max: 8)
         var req = OffsetCommitRequest()
@@ -282,7 +283,7 @@ final class GroupMembership: @unchecked Sendable {
                 let code = p.errorCode
                 if code == KafkaErrorCode.rebalanceInProgress || code == KafkaErrorCode.illegalGeneration || code == KafkaErrorCode.unknownMemberId {
                     requestRejoin()
-                    if code == KafkaErrorCode.unknownMemberId { lock.locked { state.memberId = "" } }
+                    if code == KafkaErrorCode.unknownMemberId { lock.withLock { state.memberId = "" } }
                 } else if KafkaErrorCode.needsNewCoordinator(code) {
                     lostCoordinator()
                 }
@@ -309,7 +310,7 @@ final class GroupMembership: @unchecked Sendable {
     private func heartbeatLoop() {
         var hb: KafkaConnection?
         while true {
-            let (stopped, member, generation, rejoin) = lock.locked { (state.stopped, state.memberId, state.generation, state.rejoinNeeded) }
+            let (stopped, member, generation, rejoin) = lock.withLock { (state.stopped, state.memberId, state.generation, state.rejoinNeeded) }
             if stopped { break }
             if rejoin || member.isEmpty || generation < 0 {
                 usleep(50_000)
@@ -318,7 +319,7 @@ final class GroupMembership: @unchecked Sendable {
             let start = monotonicMillis()
             do {
                 if hb == nil || !hb!.isOpen {
-                    guard let a = lock.locked({ coordinator }) else {
+                    guard let a = lock.withLock({ coordinator }) else {
                         usleep(100_000)
                         continue
                     }
@@ -332,13 +333,13 @@ final class GroupMembership: @unchecked Sendable {
                 req.memberId = member
                 let resp: HeartbeatResponse = try hb!.send(req, version: v)
                 switch resp.errorCode {
-                case 0: lock.locked { state.lastHeartbeatOK = monotonicMillis() }
+                case 0: lock.withLock { state.lastHeartbeatOK = monotonicMillis() }
                 case KafkaErrorCode.rebalanceInProgress, KafkaErrorCode.illegalGeneration:
                     log(.info, "group \(config.groupId): rebalance (\(kafkaErrorName(resp.errorCode)))")
                     requestRejoin()
                 case KafkaErrorCode.unknownMemberId:
                     log(.info, "group \(config.groupId): member \(member) is no longer known; rejoining")
-                    lock.locked { state.memberId = ""; state.generation = -1; state.rejoinNeeded = true }
+                    lock.withLock { state.memberId = ""; state.generation = -1; state.rejoinNeeded = true }
                 default:
                     if KafkaErrorCode.needsNewCoordinator(resp.errorCode) { hb?.close(); hb = nil; requestRejoin() }
                 }
@@ -346,11 +347,11 @@ final class GroupMembership: @unchecked Sendable {
                 hb?.close()
                 hb = nil
                 // The coordinator may have moved or restarted: the next join finds it again.
-                if monotonicMillis() - lock.locked({ state.lastHeartbeatOK }) > Int64(config.sessionTimeoutMs) { requestRejoin() }
+                if monotonicMillis() - lock.withLock({ state.lastHeartbeatOK }) > Int64(config.sessionTimeoutMs) { requestRejoin() }
             }
             let wait = Int64(config.heartbeatIntervalMs) - (monotonicMillis() - start)
             var slept: Int64 = 0
-            while slept < wait && !lock.locked({ state.stopped || state.rejoinNeeded }) {
+            while slept < wait && !lock.withLock({ state.stopped || state.rejoinNeeded }) {
                 usleep(UInt32(min(50, wait - slept)) * 1000)
                 slept += 50
             }
@@ -363,7 +364,7 @@ final class GroupMembership: @unchecked Sendable {
     /// LeaveGroup (so the others rebalance at once instead of after the
     /// session timeout) and stops the heartbeat thread.
     func leave(brokers: BrokerConnections) {
-        let member = lock.locked { () -> String in
+        let member = lock.withLock { () -> String in
             state.stopped = true
             return state.memberId
         }
@@ -396,16 +397,4 @@ public struct TopicPartitionKey: Hashable, Sendable, CustomStringConvertible {
         self.partition = partition
     }
     public var description: String { "\(topic)-\(partition)" }
-}
-
-/// A pthread mutex (the client library does not depend on Foundation).
-final class PThreadMutex: @unchecked Sendable {
-    private let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    init() { pthread_mutex_init(m, nil) }
-    deinit { pthread_mutex_destroy(m); m.deallocate() }
-    func locked<R>(_ body: () throws -> R) rethrows -> R {
-        pthread_mutex_lock(m)
-        defer { pthread_mutex_unlock(m) }
-        return try body()
-    }
 }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import KafkaProtocol
 import NIOCore
 import SluiceSDK
@@ -61,17 +62,6 @@ final class ConsumerGroup {
     }
 }
 
-private final class Mutex {
-    private let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    init() { pthread_mutex_init(m, nil) }
-    deinit { pthread_mutex_destroy(m); m.deallocate() }
-    func locked<R>(_ body: () throws -> R) rethrows -> R {
-        pthread_mutex_lock(m)
-        defer { pthread_mutex_unlock(m) }
-        return try body()
-    }
-}
-
 func monotonicNanos() -> UInt64 { NIODeadline.now().uptimeNanoseconds }
 
 func wallMillis() -> Int64 {
@@ -92,7 +82,7 @@ final class GroupCoordinator: @unchecked Sendable {
     let initialDelayMillis: Int64
     let retentionMillis: Int64
     let context: ComponentContext
-    private let lock = Mutex()
+    private let lock = NIOLock()
     private var groups: [String: ConsumerGroup] = [:]
     private let store: GroupStore
     private var ticker: RepeatedTask?
@@ -111,7 +101,7 @@ final class GroupCoordinator: @unchecked Sendable {
     }
 
     func close() {
-        lock.locked {
+        lock.withLock {
             ticker?.cancel()
             ticker = nil
             store.close()
@@ -142,14 +132,14 @@ final class GroupCoordinator: @unchecked Sendable {
     /// Runs `body` under the lock, then the effects it queued.
     private func withState<R>(_ body: (inout [Effect]) -> R) -> R {
         var effects: [Effect] = []
-        let r = lock.locked { body(&effects) }
+        let r = lock.withLock { body(&effects) }
         for e in effects { e() }
         return r
     }
 
     /// Starts the periodic session/rebalance/retention check once.
     func ensureTicker(_ loop: EventLoop) {
-        lock.locked {
+        lock.withLock {
             guard ticker == nil else { return }
             ticker = loop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { [weak self] _ in
                 self?.tick()
