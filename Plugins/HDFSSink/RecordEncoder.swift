@@ -103,18 +103,7 @@ final class RecordEncoder {
     }
 }
 
+/// A file's sync marker: 16 bytes from the system's random source.
 func randomBytes(_ n: Int) -> [UInt8] {
-    var out = [UInt8](repeating: 0, count: n)
-    let fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
-    if fd >= 0 {
-        _ = out.withUnsafeMutableBytes { read(fd, $0.baseAddress, n) }
-        close(fd)
-    }
-    // Distinct per file even without /dev/urandom: mix in the clock.
-    var t = UInt64(bitPattern: epochMillis()) &* 0x9E37_79B9_7F4A_7C15 ^ monotonicNanos()
-    for i in 0..<n {
-        out[i] ^= UInt8(t & 0xff)
-        t = t >> 8 | t << 56
-    }
-    return out
+    (0..<n).map { _ in UInt8.random(in: .min ... .max) }
 }

@@ -148,6 +148,24 @@ func mkdirs(_ path: String) -> Bool {
     return true
 }
 
+/// `<prefix><zxid, 20 digits>`: names that sort in zxid order, as ZooKeeper's.
+func zxidFileName(_ prefix: String, _ zxid: Int64) -> String {
+    let digits = String(zxid)
+    return prefix + String(repeating: "0", count: max(0, 20 - digits.count)) + digits
+}
+
+/// The files of `dir` named `<prefix><zxid>`, oldest first.
+func zxidFiles(in dir: String, prefix: String) -> [(zxid: Int64, path: String)] {
+    guard let d = opendir(dir) else { return [] }
+    defer { closedir(d) }
+    var out: [(Int64, String)] = []
+    while let e = readdir(d) {
+        let name = withUnsafeBytes(of: e.pointee.d_name) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
+        if name.hasPrefix(prefix), let z = Int64(name.dropFirst(prefix.count)) { out.append((z, dir + "/" + name)) }
+    }
+    return out.sorted { $0.0 < $1.0 }
+}
+
 /// The first whitespace-separated word of a small text file's bytes.
 func firstWord(_ bytes: [UInt8]) -> String {
     String(decoding: bytes.split(whereSeparator: { $0 == 0x20 || $0 == 0x0a || $0 == 0x09 || $0 == 0x0d }).first ?? [], as: UTF8.self)

@@ -18,10 +18,7 @@ enum Snapshot {
     static let magic: UInt32 = 0x535A_4B53  // "SZKS"
     static let version: UInt32 = 2
 
-    static func fileName(_ zxid: Int64) -> String {
-        let digits = String(zxid)
-        return "snapshot." + String(repeating: "0", count: max(0, 20 - digits.count)) + digits
-    }
+    static let prefix = "snapshot."
 
     /// Serialises one snapshot incrementally. Not thread-safe: each call
     /// runs under the server lock.
@@ -84,7 +81,7 @@ enum Snapshot {
     /// Writes to a temporary name, fsyncs, renames: a crash leaves the old
     /// snapshots and never a half one under the final name.
     static func write(_ buffer: ByteBuffer, zxid: Int64, dir: String) throws {
-        let path = dir + "/" + fileName(zxid)
+        let path = dir + "/" + zxidFileName(prefix, zxid)
         let tmp = path + ".tmp"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SluiceError.io("cannot create \(tmp): \(String(cString: strerror(errno)))") }
@@ -102,16 +99,7 @@ enum Snapshot {
         try syncDirectory(dir)
     }
 
-    static func files(in dir: String) -> [(zxid: Int64, path: String)] {
-        guard let d = opendir(dir) else { return [] }
-        defer { closedir(d) }
-        var out: [(Int64, String)] = []
-        while let e = readdir(d) {
-            let name = withUnsafePointer(to: e.pointee.d_name) { $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) } }
-            if name.hasPrefix("snapshot."), let z = Int64(name.dropFirst(9)) { out.append((z, dir + "/" + name)) }
-        }
-        return out.sorted { $0.0 < $1.0 }
-    }
+    static func files(in dir: String) -> [(zxid: Int64, path: String)] { zxidFiles(in: dir, prefix: prefix) }
 
     /// Loads a snapshot into `tree`; returns its zxid and sessions, or nil when the file is damaged.
     static func load(_ path: String, into tree: DataTree) throws -> (zxid: Int64, sessions: [(Int64, Int32)])? {

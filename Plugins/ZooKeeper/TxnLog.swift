@@ -54,11 +54,6 @@ final class TxnLog: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    static func fileName(_ zxid: Int64) -> String {
-        let digits = String(zxid)
-        return "log." + String(repeating: "0", count: max(0, 20 - digits.count)) + digits
-    }
-
     func start() throws {
         thread = try PluginThread { [self] in run() }
     }
@@ -143,7 +138,7 @@ final class TxnLog: @unchecked Sendable {
             if forceSync { fdatasync(fd) }
             close(fd)
         }
-        let path = dir + "/" + Self.fileName(firstZxid)
+        let path = dir + "/" + zxidFileName(TxnLogReader.prefix, firstZxid)
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SluiceError.io("cannot create \(path): \(String(cString: strerror(errno)))") }
         try syncDirectory(dir)
@@ -174,16 +169,9 @@ func syncDirectory(_ dir: String) throws {
 /// Reads log files back (recovery). A torn or corrupt tail ends the file: the
 /// file is cut there, since nothing after it was ever acknowledged.
 enum TxnLogReader {
-    static func files(in dir: String) -> [(zxid: Int64, path: String)] {
-        guard let d = opendir(dir) else { return [] }
-        defer { closedir(d) }
-        var out: [(Int64, String)] = []
-        while let e = readdir(d) {
-            let name = withUnsafePointer(to: e.pointee.d_name) { $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) } }
-            if name.hasPrefix("log."), let z = Int64(name.dropFirst(4)) { out.append((z, dir + "/" + name)) }
-        }
-        return out.sorted { $0.0 < $1.0 }
-    }
+    static let prefix = "log."
+
+    static func files(in dir: String) -> [(zxid: Int64, path: String)] { zxidFiles(in: dir, prefix: prefix) }
 
     /// Every intact txn of `path`, and where a bad tail was cut off. Only the
     /// newest file (`isLast`) can end torn — a write cut by a crash; a bad

@@ -88,10 +88,7 @@ final class ZooKeeperService: Service {
         guard mkdirs(dir) else { throw SluiceError.io("cannot create dataDir \(dir): \(String(cString: strerror(errno)))") }
         let path = dir + "/session-secret"
         if let text = try? readFile(path), let v = UInt64(firstWord(text)) { return v }
-        var v: UInt64 = 0
-        let fd = open("/dev/urandom", O_RDONLY)
-        if fd >= 0 { _ = read(fd, &v, 8); close(fd) }
-        if v == 0 { v = UInt64(bitPattern: nowMillis()) &* 0x9e37_79b9_7f4a_7c15 }
+        let v = UInt64.random(in: 1 ... .max)
         try writeSmallFile(path, "\(v)\n")
         return v
     }
